@@ -1,0 +1,5 @@
+"""The list of command modules; each has `register(app)`. Add yours here."""
+
+from txflags.cli import ingest_cmd, mapping_cmd
+
+MODULES = [ingest_cmd, mapping_cmd]
