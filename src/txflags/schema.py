@@ -37,6 +37,7 @@ Channel = pl.Enum(CHANNELS)
 CustomerType = pl.Enum(CUSTOMER_TYPES)
 
 QUARANTINE_REASONS = [
+    "bad_row",  # the row itself is broken: more fields than the header, or not valid JSON
     "missing_required",  # a required value is blank (the message names the column)
     "missing_account",  # no account id: the row cannot be attributed to anyone
     "bad_timestamp",  # a timestamp matched none of the mapping's formats
@@ -206,6 +207,4 @@ Quarantine = FrameType(
     doc="Rows that could not be made canonical, with the reason.",
 )
 
-FRAME_TYPES: dict[str, FrameType] = {
-    ft.name: ft for ft in (Transactions, Accounts, Quarantine)
-}
+FRAME_TYPES: dict[str, FrameType] = {ft.name: ft for ft in (Transactions, Accounts, Quarantine)}

@@ -1,0 +1,188 @@
+"""Ingestion: export files + mapping -> canonical frame, quarantine and a reconciled summary.
+
+This is the first stage of every run (``txflags ingest`` and ``txflags scan``). It reads lazily,
+plans normalisation, and collects the outputs together once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from txflags import __version__
+from txflags.atomic import commit_all, json_writer, parquet_writer
+from txflags.currency import load_rates
+from txflags.errors import InputError
+from txflags.mapping import Mapping, load_mapping
+from txflags.normalize import normalize
+from txflags.readers import FILE_COL, RawBatch, read_source
+
+BUNDLED_MAPPINGS = ("canonical", "canonical-accounts", "synthetic-bank-export", "amlworld")
+
+
+@dataclass
+class IngestResult:
+    """The canonical rows, the quarantined rows and the run's summary."""
+
+    kept: pl.DataFrame
+    quarantine: pl.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reconciled(self) -> bool:
+        s = self.summary
+        return s["rows_in"] == s["rows_kept"] + s["rows_quarantined"]
+
+
+def resolve_mapping(name_or_path: str | Path | Mapping) -> Mapping:
+    """A mapping from a file path or the name of a bundled mapping (see ``BUNDLED_MAPPINGS``)."""
+    if isinstance(name_or_path, Mapping):
+        return name_or_path
+    path = Path(name_or_path)
+    if path.exists():
+        return load_mapping(path)
+    if str(name_or_path) in BUNDLED_MAPPINGS:
+        with_suffix = f"data/mappings/{name_or_path}.yaml"
+        return load_mapping(Path(str(files("txflags").joinpath(with_suffix))))
+    raise InputError(
+        f"mapping {str(name_or_path)!r} is neither a file nor a bundled mapping "
+        f"({', '.join(BUNDLED_MAPPINGS)})"
+    )
+
+
+def _timezone_values(raw: RawBatch, mapping: Mapping) -> list[str] | None:
+    cols = {s.timezone_column for specs in mapping.columns.values() for s in specs}
+    cols.discard(None)
+    if not cols:
+        return None
+    values = (
+        pl.concat(
+            [raw.frame.select(pl.col(c).cast(pl.String).str.strip_chars().alias("z")) for c in cols]
+        )
+        .unique()
+        .drop_nulls()
+        .collect()["z"]
+        .to_list()
+    )
+    valid = []
+    for zone in sorted(values):
+        try:
+            ZoneInfo(zone)
+            valid.append(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue  # rows naming it fail to parse and are quarantined as bad_timestamp
+    return valid
+
+
+def ingest(
+    inputs: list[str | Path],
+    mapping: str | Path | Mapping,
+    *,
+    rates: str | Path | pl.DataFrame | None = None,
+    as_of: datetime | None = None,
+    limit: int | None = None,
+    engine: str = "auto",
+) -> IngestResult:
+    """Read ``inputs`` with ``mapping`` into canonical rows and quarantine; never drops a row.
+
+    ``rates``: a rate table path or frame (default: the bundled reference rates). ``limit``: read
+    only the first rows of each input (for ``mapping check``). ``engine``: Polars engine.
+    """
+    started = time.perf_counter()
+    mapping = resolve_mapping(mapping)
+    raw = read_source(inputs, mapping.source)
+    for f in raw.files:
+        mapping.check_source(list(f.columns), f.path)
+    if limit is not None:
+        raw = RawBatch(raw.frame.filter(pl.col("__row") <= limit), raw.files)
+    rate_table = None
+    if mapping.kind == "transactions":
+        rate_table = rates if isinstance(rates, pl.DataFrame) else load_rates(rates)
+    plan = normalize(raw, mapping, rate_table, as_of=as_of, zones=_timezone_values(raw, mapping))
+    counts_in = raw.frame.group_by(FILE_COL).agg(pl.len().alias("rows_in"))
+    try:
+        kept, quarantine, notes, per_file = pl.collect_all(
+            [plan.kept, plan.quarantine, plan.notes, counts_in], engine=engine
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"could not read the input: {exc}") from None
+    summary = _summarise(raw, mapping, kept, quarantine, notes, per_file, rates)
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    result = IngestResult(kept, quarantine, summary)
+    if not result.reconciled:  # a bug, never a user error: refuse to hand out lost rows
+        raise RuntimeError(f"row conservation violated: {summary}")
+    return result
+
+
+def _summarise(
+    raw: RawBatch,
+    mapping: Mapping,
+    kept: pl.DataFrame,
+    quarantine: pl.DataFrame,
+    notes: pl.DataFrame,
+    per_file: pl.DataFrame,
+    rates: object,
+) -> dict[str, Any]:
+    rows_in = dict(per_file.iter_rows())
+    kept_by = dict(kept.group_by("source_file").len().iter_rows()) if kept.height else {}
+    quar_by = (
+        dict(quarantine.group_by("source_file").len().iter_rows()) if quarantine.height else {}
+    )
+    reasons = (
+        dict(quarantine.group_by(pl.col("reason").cast(pl.String)).len().sort("reason").iter_rows())
+        if quarantine.height
+        else {}
+    )
+    return {
+        "txflags_version": __version__,
+        "kind": mapping.kind,
+        "mapping": {"name": mapping.name, "digest": mapping.digest},
+        "rates": "bundled reference rates"
+        if rates is None
+        else str(getattr(rates, "name", rates))
+        if not isinstance(rates, pl.DataFrame)
+        else "given table",
+        "rows_in": int(sum(rows_in.values())),
+        "rows_kept": kept.height,
+        "rows_quarantined": quarantine.height,
+        "quarantine_reasons": reasons,
+        "files": [
+            {
+                "path": f.path,
+                "format": f.format,
+                "rows_in": int(rows_in.get(f.path, 0)),
+                "rows_kept": int(kept_by.get(f.path, 0)),
+                "rows_quarantined": int(quar_by.get(f.path, 0)),
+            }
+            for f in raw.files
+        ],
+        "notes": {k: int(v) for k, v in (notes.row(0, named=True).items() if notes.width else [])},
+    }
+
+
+def write_ingest(result: IngestResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write canonical Parquet, quarantine Parquet and summary.json atomically into ``out_dir``."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a directory")
+    name = "transactions" if result.summary.get("kind") == "transactions" else "accounts"
+    paths = {
+        name: out / f"{name}.parquet",
+        "quarantine": out / "quarantine.parquet",
+        "summary": out / "summary.json",
+    }
+    commit_all(
+        {
+            paths[name]: parquet_writer(result.kept),
+            paths["quarantine"]: parquet_writer(result.quarantine),
+            paths["summary"]: json_writer(result.summary),
+        }
+    )
+    return paths

@@ -1,0 +1,148 @@
+"""Vectorised parsers: one source expression in, one typed canonical expression out.
+
+Each parser returns a Polars expression that is null where the input does not parse; the caller
+compares it with the raw value to tell "blank" from "unparseable". No Python runs per row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from txflags.mapping import EPOCH_FORMATS, ISO_DATE_FORMATS, ISO_TS_FORMATS, ColumnSpec
+from txflags.schema import MONEY, UTC_TS
+
+_NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)$"
+_CURRENCY_MARKS = r"[\s$€£¥₱₹₩₦₽¤]|USD|EUR|GBP|CAD"
+
+
+def text(expr: pl.Expr) -> pl.Expr:
+    """Trimmed text; blank becomes null."""
+    s = expr.cast(pl.String).str.strip_chars()
+    return pl.when(s.str.len_chars() > 0).then(s).otherwise(None)
+
+
+def clean_number(expr: pl.Expr, decimal: str = ".", thousands: str | None = None) -> pl.Expr:
+    """Normalise number text to ``[-]digits[.digits]``: drop currency marks and thousands
+    separators, turn ``(12.50)`` and ``12.50-`` into ``-12.50``, use ``.`` as the decimal point."""
+    s = expr.str.replace_all(_CURRENCY_MARKS, "")
+    s = s.str.replace(r"^\((.*)\)$", "-$1").str.replace(r"^(.*[^-+])-$", "-$1")
+    if thousands:
+        s = s.str.replace_all(thousands, "", literal=True)
+    if decimal != ".":  # a "." left over is then not a decimal point: the value fails to parse
+        s = s.str.replace_all(".", "\x00", literal=True).str.replace_all(decimal, ".", literal=True)
+    return pl.when(s.str.contains(_NUMBER_RE)).then(s).otherwise(None)
+
+
+def parse_decimal(expr: pl.Expr, dtype: pl.DataType, spec: ColumnSpec) -> pl.Expr:
+    """Exact decimal from text or numbers."""
+    if dtype.is_numeric():
+        return expr.cast(MONEY, strict=False)
+    return clean_number(expr, spec.decimal, spec.thousands).cast(MONEY, strict=False)
+
+
+def parse_float(expr: pl.Expr, dtype: pl.DataType, spec: ColumnSpec) -> pl.Expr:
+    if dtype.is_numeric():
+        return expr.cast(pl.Float64, strict=False)
+    return clean_number(expr, spec.decimal, spec.thousands).cast(pl.Float64, strict=False)
+
+
+def parse_int(expr: pl.Expr, dtype: pl.DataType, target: pl.DataType) -> pl.Expr:
+    """Integer codes such as MCC, from numbers or text like ``'5411'``, ``'05411'``, ``'5411.0'``."""
+    if dtype.is_integer():
+        return expr.cast(target, strict=False)
+    s = expr.cast(pl.String).str.strip_chars().str.replace(r"\.0+$", "")
+    return pl.when(s.str.contains(r"^\d{1,9}$")).then(s).otherwise(None).cast(target, strict=False)
+
+
+def _localize(naive: pl.Expr, zone: str | None) -> pl.Expr:
+    localized = naive.dt.replace_time_zone(zone or "UTC", ambiguous="earliest", non_existent="null")
+    return localized.dt.convert_time_zone("UTC")
+
+
+def parse_timestamp(
+    expr: pl.Expr,
+    dtype: pl.DataType,
+    spec: ColumnSpec,
+    zones: list[str] | None = None,
+) -> pl.Expr:
+    """UTC microsecond timestamp. Naive values are read in ``spec.timezone`` (default UTC), or per
+    row in the zone named by ``spec.timezone_column`` (``zones``: the distinct values present)."""
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone:
+            return expr.dt.convert_time_zone("UTC").cast(UTC_TS)
+        return _with_zones(expr.cast(pl.Datetime("us")), spec, zones)
+    if dtype == pl.Date:
+        return _with_zones(expr.cast(pl.Datetime("us")), spec, zones)
+    formats = spec.formats or ISO_TS_FORMATS
+    if formats[0] in EPOCH_FORMATS:
+        number = expr if dtype.is_integer() else parse_int(expr, dtype, pl.Int64)
+        return pl.from_epoch(number, time_unit=EPOCH_FORMATS[formats[0]]).dt.replace_time_zone(
+            "UTC"
+        )
+    if formats[0] == "offset":
+        start = datetime.fromisoformat(str(spec.start))
+        seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[spec.unit]
+        number = expr.cast(pl.Float64, strict=False)
+        naive = pl.lit(start.replace(tzinfo=None)) + pl.duration(
+            microseconds=(number * seconds * 1_000_000).round(0).cast(pl.Int64)
+        )
+        if start.tzinfo is not None:
+            return _localize(naive, "UTC") - pl.duration(
+                seconds=int(start.utcoffset().total_seconds())
+            )
+        return _with_zones(naive.cast(pl.Datetime("us")), spec, zones)
+    s = expr.cast(pl.String)
+    attempts = []
+    for fmt in formats:
+        if "%z" in fmt or "%:z" in fmt:
+            attempts.append(s.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC"))
+        else:
+            naive = s.str.to_datetime(fmt, strict=False, time_unit="us")
+            attempts.append(_with_zones(naive, spec, zones))
+    return pl.coalesce(attempts) if len(attempts) > 1 else attempts[0]
+
+
+def _with_zones(naive: pl.Expr, spec: ColumnSpec, zones: list[str] | None) -> pl.Expr:
+    if not spec.timezone_column:
+        return _localize(naive, spec.timezone)
+    zone_col = text(pl.col(spec.timezone_column))
+    out = pl.lit(None, UTC_TS)
+    for zone in zones or []:
+        out = pl.when(zone_col == zone).then(_localize(naive, zone)).otherwise(out)
+    if spec.timezone:  # rows with a blank zone fall back to the fixed zone
+        out = pl.when(zone_col.is_null()).then(_localize(naive, spec.timezone)).otherwise(out)
+    return out
+
+
+def parse_date(expr: pl.Expr, dtype: pl.DataType, spec: ColumnSpec) -> pl.Expr:
+    if dtype == pl.Date:
+        return expr
+    if isinstance(dtype, pl.Datetime):
+        return expr.dt.date()
+    s = expr.cast(pl.String)
+    attempts = [s.str.to_date(fmt, strict=False) for fmt in (spec.formats or ISO_DATE_FORMATS)]
+    return pl.coalesce(attempts) if len(attempts) > 1 else attempts[0]
+
+
+def map_codes(expr: pl.Expr, spec: ColumnSpec, allowed: list[str] | None) -> pl.Expr:
+    """Apply the spec's value map. For enum targets, canonical values pass through as they are
+    (any case); anything else becomes ``spec.default`` or null (a bad code)."""
+    s = expr.cast(pl.String)
+    key = s if spec.case_sensitive else s.str.to_uppercase()
+    candidates = []
+    if spec.map:
+        old = list(spec.map) if spec.case_sensitive else [k.upper() for k in spec.map]
+        new = [str(v) for v in spec.map.values()]
+        candidates.append(key.replace_strict(old, new, default=None, return_dtype=pl.String))
+    if allowed:
+        lowered = s.str.to_lowercase()
+        candidates.append(pl.when(lowered.is_in(allowed)).then(lowered).otherwise(None))
+    elif not spec.map:
+        candidates.append(s)
+    if spec.default is not None:
+        candidates.append(pl.when(s.is_not_null()).then(pl.lit(str(spec.default))).otherwise(None))
+    elif not allowed and spec.map:
+        candidates.append(s)  # free-text columns keep unmapped values as they are
+    return pl.coalesce(candidates) if len(candidates) > 1 else candidates[0]
