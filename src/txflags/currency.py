@@ -72,7 +72,7 @@ def load_rates(path: str | Path | None = None) -> pl.DataFrame:
 
 
 def attach_usd(frame: pl.LazyFrame, rates: pl.DataFrame, out: str = "amount_usd") -> pl.LazyFrame:
-    """Add ``out`` = amount in USD (null where no rate applies) from ``amount``, ``currency``, ``ts``."""
+    """Add ``out``: the amount in USD (null where no rate applies), from amount, currency, ts."""
     if "date" not in rates.columns:
         joined = frame.join(
             rates.lazy().rename({"usd_per_unit": "__rate"}),

@@ -49,7 +49,7 @@ def parse_float(expr: pl.Expr, dtype: pl.DataType, spec: ColumnSpec) -> pl.Expr:
 
 
 def parse_int(expr: pl.Expr, dtype: pl.DataType, target: pl.DataType) -> pl.Expr:
-    """Integer codes such as MCC, from numbers or text like ``'5411'``, ``'05411'``, ``'5411.0'``."""
+    """Integer codes such as MCC, from numbers or text like '5411', '05411' or '5411.0'."""
     if dtype.is_integer():
         return expr.cast(target, strict=False)
     s = expr.cast(pl.String).str.strip_chars().str.replace(r"\.0+$", "")

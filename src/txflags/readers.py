@@ -1,9 +1,9 @@
 """Read export files (CSV, gzip CSV, Parquet, NDJSON) lazily into one raw frame.
 
 The raw frame holds the source columns as they are (text for CSV and NDJSON; the file's own types
-for Parquet) plus ``__file``, ``__fidx`` (its position in the input list), ``__row`` (1-based data row
-within its file) and ``__extra``:
-for CSV, the fields beyond the header (a ragged row), which normalisation quarantines. A file that
+for Parquet) plus ``__file``, ``__fidx`` (its position in the input list), ``__row`` (1-based
+data row within its file) and ``__extra``: for CSV, the fields beyond the header (a ragged row);
+for NDJSON, a line that is not valid JSON. Normalisation quarantines such rows. A file that
 cannot be read at all raises :class:`~txflags.errors.InputError` with what to fix.
 """
 
