@@ -208,3 +208,28 @@ Quarantine = FrameType(
 )
 
 FRAME_TYPES: dict[str, FrameType] = {ft.name: ft for ft in (Transactions, Accounts, Quarantine)}
+
+Hits = FrameType(
+    "Hits",
+    (
+        _c("typology_id", pl.String, True, "typology id, family.name"),
+        _c("typology_version", pl.Int32, True, "version of the typology file that fired"),
+        _c("family", pl.String, True, "typology family"),
+        _c("indicator", pl.String, True, "TYPOLOGIES.md indicator code, e.g. HT-REM-01"),
+        _c("account_id", pl.String, True, "the account the hit is about"),
+        _c("window_start", pl.Date, False, "first local day of the strongest window (null: none)"),
+        _c("window_end", pl.Date, False, "last local day of the strongest window (null: none)"),
+        _c("band", pl.String, True, "high, medium or low"),
+        _c("reason", pl.String, True, "why this band, in words"),
+        _c("weight", pl.Int8, True, "1 context, 2 notable, 3 strong"),
+        _c("role_hint", pl.String, True, "likely role of the account holder (victim, ...)"),
+        _c("observed", pl.String, True, "observed feature values, JSON object"),
+        _c("params", pl.String, True, "parameter values the typology ran with, JSON object"),
+        _c("evidence_txn_ids", pl.List(pl.String), True, "matching transactions in the window"),
+        _c("sentence", pl.String, True, "the hit explained in one sentence"),
+    ),
+    doc="One row per (typology, account): the strongest window where the typology fired.",
+    key=("typology_id", "account_id"),
+)
+
+FRAME_TYPES["Hits"] = Hits
