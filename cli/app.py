@@ -33,33 +33,33 @@ def _root(
     """Find the financial footprints of human trafficking in transaction exports."""
 
 
+_registered = False
+
+
 def _register() -> None:
-    """Attach every command module. Each module exposes `register(app)`."""
+    """Attach every command module once. Each module exposes `register(app)`."""
+    global _registered
+    if _registered:
+        return
     from txflags.cli import commands
 
     for module in commands.MODULES:
         module.register(app)
+    _registered = True
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: user errors become a message and exit code 2, never a traceback."""
+    """Console-script entry point: user errors become a message and exit 2, never a traceback.
+
+    Typer's standalone mode handles --help (exit 0) and usage errors (exit 2); txflags' own
+    errors propagate out of it and are turned into exit codes here.
+    """
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv)
     except InputError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(2)
     except CheckFailed as exc:
         typer.secho(f"check failed: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(1)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
-        raise
