@@ -24,7 +24,7 @@ from txflags.mapping import Mapping, load_mapping
 from txflags.normalize import normalize
 from txflags.readers import FILE_COL, RawBatch, read_source
 
-BUNDLED_MAPPINGS = ("canonical", "canonical-accounts", "synthetic-bank-export", "amlworld")
+BUNDLED_MAPPINGS = ("canonical", "canonical-accounts", "synthetic-bank-export")
 
 
 @dataclass
