@@ -1,0 +1,182 @@
+"""The row context every typology reads: transactions + account attributes + local time,
+counterparty history and the next outflow. Built lazily, once per detection run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from zoneinfo import available_timezones
+
+import polars as pl
+
+from txflags.errors import InputError
+from txflags.features.conditions import compile_condition
+from txflags.schema import Accounts, Transactions
+
+#: Account attributes copied onto every transaction row (row name -> Accounts column).
+ACCOUNT_ATTRS = {
+    "customer_type": "customer_type",
+    "account_name": "name",
+    "birth_date": "birth_date",
+    "occupation": "occupation",
+    "business_type": "business_type",
+    "declared_income_usd": "declared_income_usd",
+    "opened_at": "opened_at",
+    "home_city": "home_city",
+    "home_region": "home_region",
+    "home_country": "home_country",
+    "timezone": "timezone",
+}
+
+#: Columns the context adds, with what they mean (the validator and `show` list them).
+DERIVED_COLUMNS = {
+    "local_ts": "booking time in the account's home time zone (naive; UTC if none)",
+    "day": "local calendar date of local_ts",
+    "hour": "local hour 0-23",
+    "minute_of_day": "local minutes after midnight (for in_hours)",
+    "weekday": "local ISO weekday, 1 = Monday",
+    "is_weekend": "local Saturday or Sunday",
+    "month": "local year-month, 'YYYY-MM'",
+    "age_years": "account holder's age on the day of the transaction",
+    "cp_first_day": "first day this account dealt with this counterparty_id (in the data seen)",
+    "cp_age_days": "days since cp_first_day on this row (0 = first contact)",
+    "fwd_lag_h": "inflow rows: hours until the account's next outflow (null if none)",
+    "fwd_usd": "inflow rows: amount_usd of that next outflow",
+    "fwd_cp": "inflow rows: counterparty_id of that next outflow",
+    "fwd_country": "inflow rows: counterparty_country of that next outflow",
+    "fwd_region": "inflow rows: region of that next outflow",
+    "fwd_channel": "inflow rows: channel of that next outflow",
+    "fwd_mcc": "inflow rows: mcc of that next outflow",
+}
+
+
+def row_columns() -> dict[str, str]:
+    """Every column a row condition may name, with its meaning."""
+    cols = {c.name: c.doc for c in Transactions.columns}
+    cols.update({k: f"account's {v}" for k, v in ACCOUNT_ATTRS.items()})
+    cols.update(DERIVED_COLUMNS)
+    return cols
+
+
+@dataclass
+class Context:
+    """What a feature may read while one typology is compiled."""
+
+    rows: pl.LazyFrame
+    accounts: pl.LazyFrame
+    as_of: date
+    params: Mapping[str, Any] = field(default_factory=dict)
+    window_days: int | None = None
+    hits: pl.LazyFrame | None = None
+    families_of: Mapping[str, str] = field(default_factory=dict)
+
+    def cond(self, conds: Any, resolve: Callable[[str], pl.Expr] = pl.col) -> pl.Expr:
+        """Compile a condition (list = all) against row columns with this typology's params."""
+        return compile_condition(conds or [], self.params, resolve)
+
+    def arg(self, value: Any) -> Any:
+        """Resolve ``{param: name}`` to the parameter's value; anything else as is."""
+        if isinstance(value, Mapping) and set(value) == {"param"}:
+            return self.params[value["param"]]
+        return value
+
+
+def local_time(ts: pl.Expr, tz: pl.Expr, zones: Iterable[str]) -> pl.Expr:
+    """Naive local datetime of UTC ``ts`` in the per-row IANA zone ``tz`` (UTC when null).
+
+    Polars converts to one literal zone at a time, so this is a when-chain over the distinct
+    zones present (a handful: one per home city).
+    """
+    known = available_timezones()
+    bad = sorted(z for z in zones if z not in known)
+    if bad:
+        raise InputError(f"unknown IANA time zone(s) in accounts.timezone: {', '.join(bad)}")
+    expr = ts.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    for zone in sorted(zones):
+        expr = (
+            pl.when(tz == zone)
+            .then(ts.dt.convert_time_zone(zone).dt.replace_time_zone(None))
+            .otherwise(expr)
+        )
+    return expr
+
+
+def build_rows(txns: pl.LazyFrame, accounts: pl.LazyFrame, zones: Iterable[str]) -> pl.LazyFrame:
+    """Transactions joined to their account's attributes, with the DERIVED_COLUMNS added."""
+    acct = accounts.select(
+        "account_id", *[pl.col(src).alias(dst) for dst, src in ACCOUNT_ATTRS.items()]
+    )
+    rows = txns.join(acct, on="account_id", how="left")
+    local = local_time(pl.col("ts"), pl.col("timezone"), zones)
+    rows = rows.with_columns(local.alias("local_ts")).with_columns(
+        pl.col("local_ts").dt.date().alias("day"),
+        pl.col("local_ts").dt.hour().cast(pl.Int8).alias("hour"),
+        (pl.col("local_ts").dt.hour().cast(pl.Int32) * 60 + pl.col("local_ts").dt.minute())
+        .alias("minute_of_day"),
+        pl.col("local_ts").dt.weekday().cast(pl.Int8).alias("weekday"),
+        (pl.col("local_ts").dt.weekday() >= 6).alias("is_weekend"),
+        pl.col("local_ts").dt.strftime("%Y-%m").alias("month"),
+    )
+    rows = rows.with_columns(
+        ((pl.col("day") - pl.col("birth_date")).dt.total_days() / 365.25).alias("age_years"),
+        pl.col("day").min().over(["account_id", "counterparty_id"]).alias("cp_first_day"),
+    ).with_columns((pl.col("day") - pl.col("cp_first_day")).dt.total_days().alias("cp_age_days"))
+    outs = (
+        rows.filter(pl.col("direction") == "out")
+        .select(
+            "account_id",
+            pl.col("ts").alias("fwd_ts"),
+            pl.col("amount_usd").alias("fwd_usd"),
+            pl.col("counterparty_id").alias("fwd_cp"),
+            pl.col("counterparty_country").alias("fwd_country"),
+            pl.col("region").alias("fwd_region"),
+            pl.col("channel").alias("fwd_channel"),
+            pl.col("mcc").alias("fwd_mcc"),
+            pl.col("txn_id").alias("_fwd_id"),
+        )
+        .sort("fwd_ts", "_fwd_id")
+    )
+    rows = rows.sort("ts", "txn_id").join_asof(
+        outs,
+        left_on="ts",
+        right_on="fwd_ts",
+        by="account_id",
+        strategy="forward",
+        allow_exact_matches=False,
+        check_sortedness=False,  # sorted just above
+    )
+    fwd = ["fwd_usd", "fwd_cp", "fwd_country", "fwd_region", "fwd_channel", "fwd_mcc"]
+    is_in = pl.col("direction") == "in"
+    return rows.with_columns(
+        pl.when(is_in)
+        .then((pl.col("fwd_ts") - pl.col("ts")).dt.total_microseconds() / 3.6e9)
+        .alias("fwd_lag_h"),
+        *[pl.when(is_in).then(pl.col(c)).alias(c) for c in fwd],
+    ).drop("fwd_ts", "_fwd_id")
+
+
+def build_accounts(accounts: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Accounts with ``age_years`` (at as_of), ``quarterly_income_usd`` and ``surname``."""
+    return accounts.with_columns(
+        ((pl.lit(as_of) - pl.col("birth_date")).dt.total_days() / 365.25).alias("age_years"),
+        (pl.col("declared_income_usd") / 4).alias("quarterly_income_usd"),
+        pl.col("name").str.strip_chars().str.to_lowercase().str.split(" ").list.last()
+        .alias("surname"),
+    )
+
+
+def conform(txns: pl.LazyFrame, accounts: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Cast both frames to their canonical types (InputError on a missing required column)."""
+    try:
+        return Transactions.conform(txns), Accounts.conform(accounts)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+
+
+ACCOUNT_COLUMNS = {c.name: c.doc for c in Accounts.columns} | {
+    "age_years": "age at the as-of date",
+    "quarterly_income_usd": "declared_income_usd / 4",
+    "surname": "last word of name, lower case",
+}

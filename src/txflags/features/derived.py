@@ -1,0 +1,130 @@
+"""Derived row features: per-row columns that need other rows (other accounts, later rows).
+
+They run on the whole row context before the typology's own row filter, so a rule can filter
+on them. ``where`` arguments restrict which rows feed the feature.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from txflags.features.context import Context
+from txflags.features.registry import feature
+
+
+def _window_degree(rows: pl.LazyFrame, key: str, of: str, days: int | None) -> pl.LazyFrame:
+    if days is None:
+        return rows.group_by(key).agg(pl.col(of).drop_nulls().n_unique().alias("_deg"))
+    per_day = rows.select(key, "day", of).unique().sort(key, "day")
+    return (
+        per_day.rolling(index_column="day", period=f"{int(days)}d", group_by=key)
+        .agg(pl.col(of).drop_nulls().n_unique().alias("_deg"))
+        .group_by(key)
+        .agg(pl.col("_deg").max())
+    )
+
+
+@feature("derived")
+def key_degree(
+    rows: pl.LazyFrame,
+    ctx: Context,
+    name: str,
+    key: str = "counterparty_id",
+    of: str = "customer_id",
+    window_days: Any = None,
+    where: list | None = None,
+) -> pl.LazyFrame:
+    """Hub in-degree: for the row's ``key`` (e.g. a beneficiary or device), the most distinct
+    ``of`` values (e.g. customers) seen with it within any ``window_days``-day window, over rows
+    meeting ``where``. Rows without the key get 0."""
+    src = rows.filter(ctx.cond(where) & pl.col(key).is_not_null())
+    days = ctx.arg(window_days)
+    deg = _window_degree(src, key, of, days).rename({"_deg": name})
+    return rows.join(deg, on=key, how="left").with_columns(
+        pl.col(name).fill_null(0).cast(pl.Int64)
+    )
+
+
+@feature("derived")
+def distinct_per_day(
+    rows: pl.LazyFrame, ctx: Context, name: str, column: str, where: list | None = None
+) -> pl.LazyFrame:
+    """Distinct values of ``column`` the account used that local day (rows meeting ``where``)."""
+    src = rows.filter(ctx.cond(where))
+    per = src.group_by("account_id", "day").agg(pl.col(column).drop_nulls().n_unique().alias(name))
+    return rows.join(per, on=["account_id", "day"], how="left").with_columns(
+        pl.col(name).fill_null(0).cast(pl.Int64)
+    )
+
+
+def _match_asof(
+    rows: pl.LazyFrame, ctx: Context, name: str, where: list | None, strategy: str, value: str
+) -> pl.LazyFrame:
+    cols = {"_m_ts": pl.col("ts"), "_m_usd": pl.col("amount_usd")}
+    other = (
+        rows.filter(ctx.cond(where))
+        .select("account_id", *[e.alias(k) for k, e in cols.items()], pl.col("txn_id").alias("_m"))
+        .sort("_m_ts", "_m")
+    )
+    joined = rows.sort("ts", "txn_id").join_asof(
+        other,
+        left_on="ts",
+        right_on="_m_ts",
+        by="account_id",
+        strategy=strategy,  # type: ignore[arg-type]
+        allow_exact_matches=False,
+        check_sortedness=False,  # sorted just above
+    )
+    if value == "lag":
+        lag = (pl.col("_m_ts") - pl.col("ts")).dt.total_microseconds().abs() / 3.6e9
+        out = lag.alias(name)
+    else:
+        out = pl.col("_m_usd").alias(name)
+    return joined.with_columns(out).drop("_m_ts", "_m_usd", "_m")
+
+
+@feature("derived")
+def next_match_lag_h(
+    rows: pl.LazyFrame, ctx: Context, name: str, where: list | None = None
+) -> pl.LazyFrame:
+    """Hours from the row to the account's next later row meeting ``where`` (null if none)."""
+    return _match_asof(rows, ctx, name, where, "forward", "lag")
+
+
+@feature("derived")
+def next_match_usd(
+    rows: pl.LazyFrame, ctx: Context, name: str, where: list | None = None
+) -> pl.LazyFrame:
+    """amount_usd of the account's next later row meeting ``where`` (null if none)."""
+    return _match_asof(rows, ctx, name, where, "forward", "usd")
+
+
+@feature("derived")
+def prev_match_lag_h(
+    rows: pl.LazyFrame, ctx: Context, name: str, where: list | None = None
+) -> pl.LazyFrame:
+    """Hours since the account's latest earlier row meeting ``where`` (null if none)."""
+    return _match_asof(rows, ctx, name, where, "backward", "lag")
+
+
+@feature("derived", needs_hits=True)
+def cp_prior_hits(
+    rows: pl.LazyFrame, ctx: Context, name: str, families: list | None = None
+) -> pl.LazyFrame:
+    """Second stage: distinct earlier-stage typologies (of ``families``) that hit the account
+    named by this row's counterparty_id (0 when the counterparty is not a monitored account)."""
+    hits = ctx.hits if ctx.hits is not None else _no_hits()
+    if families:
+        hits = hits.filter(pl.col("family").is_in(list(families)))
+    per = hits.group_by("account_id").agg(pl.col("typology_id").n_unique().alias(name))
+    per = per.rename({"account_id": "counterparty_id"})
+    return rows.join(per, on="counterparty_id", how="left").with_columns(
+        pl.col(name).fill_null(0).cast(pl.Int64)
+    )
+
+
+def _no_hits() -> pl.LazyFrame:
+    return pl.LazyFrame(schema={"account_id": pl.String, "typology_id": pl.String,
+                                "family": pl.String})
