@@ -93,6 +93,7 @@ def attach_usd(frame: pl.LazyFrame, rates: pl.DataFrame, out: str = "amount_usd"
                 on="__day",
                 by="currency",
                 strategy="backward",
+                check_sortedness=False,
             )
         )
         joined = (

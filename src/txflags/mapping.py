@@ -136,7 +136,7 @@ class Mapping:
             return
         hints = []
         for col in missing:
-            close = difflib.get_close_matches(col, available, n=1)
+            close = difflib.get_close_matches(col, available, n=1, cutoff=0.5)
             hints.append(f"{col!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         shown = ", ".join(repr(a) for a in available[:30])
         more = "" if len(available) <= 30 else f" and {len(available) - 30} more"

@@ -48,12 +48,15 @@ def parse_float(expr: pl.Expr, dtype: pl.DataType, spec: ColumnSpec) -> pl.Expr:
     return clean_number(expr, spec.decimal, spec.thousands).cast(pl.Float64, strict=False)
 
 
-def parse_int(expr: pl.Expr, dtype: pl.DataType, target: pl.DataType) -> pl.Expr:
+def parse_int(
+    expr: pl.Expr, dtype: pl.DataType, target: pl.DataType, max_digits: int = 9
+) -> pl.Expr:
     """Integer codes such as MCC, from numbers or text like '5411', '05411' or '5411.0'."""
     if dtype.is_integer():
         return expr.cast(target, strict=False)
     s = expr.cast(pl.String).str.strip_chars().str.replace(r"\.0+$", "")
-    return pl.when(s.str.contains(r"^\d{1,9}$")).then(s).otherwise(None).cast(target, strict=False)
+    valid = s.str.contains(rf"^-?\d{{1,{max_digits}}}$")
+    return pl.when(valid).then(s).otherwise(None).cast(target, strict=False)
 
 
 def _localize(naive: pl.Expr, zone: str | None) -> pl.Expr:
@@ -77,7 +80,7 @@ def parse_timestamp(
         return _with_zones(expr.cast(pl.Datetime("us")), spec, zones)
     formats = spec.formats or ISO_TS_FORMATS
     if formats[0] in EPOCH_FORMATS:
-        number = expr if dtype.is_integer() else parse_int(expr, dtype, pl.Int64)
+        number = expr if dtype.is_integer() else parse_int(expr, dtype, pl.Int64, 19)
         return pl.from_epoch(number, time_unit=EPOCH_FORMATS[formats[0]]).dt.replace_time_zone(
             "UTC"
         )
@@ -93,7 +96,7 @@ def parse_timestamp(
                 seconds=int(start.utcoffset().total_seconds())
             )
         return _with_zones(naive.cast(pl.Datetime("us")), spec, zones)
-    s = expr.cast(pl.String)
+    s = expr.cast(pl.String).str.replace(r"Z$", "+00:00")  # ISO 8601 "Z" means UTC
     attempts = []
     for fmt in formats:
         if "%z" in fmt or "%:z" in fmt:

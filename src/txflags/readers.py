@@ -214,10 +214,9 @@ def _ndjson_keys(path: Path, sample: int = 1000) -> list[str]:
 def _read_ndjson(path: Path, options: SourceOptions) -> tuple[pl.LazyFrame, list[str]]:
     names = _ndjson_keys(path)
     schema = {n: pl.String for n in names}
-    fast = pl.scan_ndjson(path, schema=schema, row_index_name=ROW_COL, row_index_offset=1)
-    try:  # validate cheaply: a broken line fails the whole scan
-        fast.select(pl.len()).collect()
-        return fast.with_columns(pl.lit(None, pl.String).alias(EXTRA_COL)), names
+    try:  # fast path: a single broken line fails the whole read, hence the slow path below
+        frame = pl.read_ndjson(path, schema=schema).with_row_index(ROW_COL, offset=1)
+        return frame.lazy().with_columns(pl.lit(None, pl.String).alias(EXTRA_COL)), names
     except pl.exceptions.PolarsError:
         pass
     # Slow path for files with broken lines: parse line by line, keep broken lines as bad rows.
