@@ -128,3 +128,16 @@ def cp_prior_hits(
 def _no_hits() -> pl.LazyFrame:
     return pl.LazyFrame(schema={"account_id": pl.String, "typology_id": pl.String,
                                 "family": pl.String})
+
+
+@feature("derived")
+def period_sum_usd(
+    rows: pl.LazyFrame, ctx: Context, name: str, period: str = "month", where: list | None = None
+) -> pl.LazyFrame:
+    """Total amount_usd the account spent on rows meeting ``where`` in the row's ``period``
+    (a row column such as month or day); rows of other periods get 0."""
+    src = rows.filter(ctx.cond(where))
+    per = src.group_by("account_id", period).agg(pl.col("amount_usd").sum().alias(name))
+    return rows.join(per, on=["account_id", period], how="left").with_columns(
+        pl.col(name).fill_null(0.0)
+    )
