@@ -1,0 +1,136 @@
+"""Generate a whole dataset chunk by chunk: the public entry point ``generate``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from txflags.errors import InputError
+from txflags.synthetic.config import SynthConfig
+from txflags.synthetic.context import Ctx
+from txflags.synthetic.events import EventBuffer
+from txflags.synthetic.finalize import finalize
+from txflags.synthetic.legit import generate_legit, noise_events
+from txflags.synthetic.lookalikes import LOOKALIKES
+from txflags.synthetic.population import make_population
+from txflags.synthetic.schemes.base import Inst, Pool
+from txflags.synthetic.schemes.compose import SCHEMES
+from txflags.synthetic.truth import FAMILIES, family_of
+from txflags.synthetic.writer import FORMATS, DatasetWriter
+
+
+@dataclass
+class ChunkData:
+    transactions: pl.DataFrame
+    accounts: pl.DataFrame
+    truth_accounts: pl.DataFrame
+    truth_transactions: pl.DataFrame
+
+
+@dataclass
+class Summary:
+    """What was written."""
+
+    rows: int = 0
+    accounts: int = 0
+    positives: int = 0
+    lookalikes: int = 0
+    positives_by_family: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAMILIES, 0))
+    lookalikes_by_name: dict[str, int] = field(default_factory=dict)
+    instances_by_scheme: dict[str, int] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, chunk: ChunkData) -> None:
+        t = chunk.truth_accounts
+        self.rows += chunk.transactions.height
+        self.accounts += chunk.accounts.height
+        pos = t.filter(pl.col("label") == 1)
+        self.positives += pos.height
+        for typs in pos["typology_ids"].to_list():
+            for f in sorted({family_of(x) for x in typs}):
+                self.positives_by_family[f] += 1
+        look = t.filter(pl.col("lookalike").is_not_null())
+        self.lookalikes += look.height
+        for name in look["lookalike"].to_list():
+            self.lookalikes_by_name[name] = self.lookalikes_by_name.get(name, 0) + 1
+        for inst in pos["instance_id"].unique().sort().to_list():
+            scheme = inst.rsplit("-", 2)[0]
+            self.instances_by_scheme[scheme] = self.instances_by_scheme.get(scheme, 0) + 1
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rows": self.rows, "accounts": self.accounts, "positives": self.positives,
+            "lookalikes": self.lookalikes,
+            "positives_by_family": dict(sorted(self.positives_by_family.items())),
+            "lookalikes_by_name": dict(sorted(self.lookalikes_by_name.items())),
+            "instances_by_scheme": dict(sorted(self.instances_by_scheme.items())),
+            "files": self.files, "seconds": round(self.seconds, 3),
+        }
+
+
+def _instances(rng: np.random.Generator, rate: float, customers: int, size: float) -> int:
+    """Stochastically rounded number of instances so members ≈ rate × customers."""
+    expected = rate * customers / size
+    base = int(expected)
+    return base + int(rng.random() < expected - base)
+
+
+def generate_chunk(cfg: SynthConfig, chunk: int) -> ChunkData:
+    """Everything about customers [chunk × chunk_customers, …) — independent of other chunks."""
+    first = chunk * cfg.chunk_customers
+    n = min(cfg.chunk_customers, cfg.customers - first)
+    seed_rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(chunk, 0)))
+    pop = make_population(seed_rng, first, n, cfg.start, cfg.business_share)
+    ctx = Ctx(cfg, chunk, pop, EventBuffer(pop.city))
+    pool = Pool(ctx)
+    rates = cfg.rates()
+    count_rng = ctx.rng("counts")
+    for name, (template, size) in SCHEMES.items():
+        for k in range(_instances(count_rng, rates[name], n, size)):
+            template(Inst(ctx, name, k), pool)
+    for name, (template, _family, size) in LOOKALIKES.items():
+        for k in range(_instances(count_rng, rates[name], n, size)):
+            template(Inst(ctx, f"lk-{name}", k), pool)
+    noise_events(ctx)
+    generate_legit(ctx)
+    txns, truth_txn = finalize(ctx, ctx.buf.frame())
+    accounts = pop.accounts()
+    return ChunkData(txns, accounts, ctx.truth.frame(accounts["account_id"]), truth_txn)
+
+
+def generate(cfg: SynthConfig, out: Path | str, *, fmt: str = "parquet", per_day: bool = False,
+             progress: Callable[[int, int], None] | None = None) -> Summary:
+    """Write a dataset for ``cfg`` into ``out``; ``progress(done, total)`` after each chunk."""
+    if fmt not in FORMATS:
+        raise InputError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a directory")
+    t0 = time.perf_counter()
+    writer = DatasetWriter(out, fmt, per_day)
+    summary = Summary()
+    chunks = -(-cfg.customers // cfg.chunk_customers)
+    try:
+        for chunk in range(chunks):
+            data = generate_chunk(cfg, chunk)
+            writer.write("transactions", data.transactions)
+            writer.write("accounts", data.accounts)
+            writer.write("truth_accounts", data.truth_accounts)
+            writer.write("truth_transactions", data.truth_transactions)
+            summary.add(data)
+            del data
+            if progress:
+                progress(chunk + 1, chunks)
+        paths = writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    summary.files = [str(p.relative_to(out)) for p in paths]
+    summary.seconds = time.perf_counter() - t0
+    return summary
