@@ -35,12 +35,24 @@ def test_valid_mapping_lists_source_columns():
         ({"version": 2, "columns": BASE}, "version: 1"),
         ({"kind": "ledger", "columns": BASE}, "must be one of"),
         ({"columns": {**BASE, "amout": "X"}}, "Did you mean `amount`"),
-        ({"columns": {k: v for k, v in BASE.items() if k != "ts"}}, "required transactions column(s) not mapped: ts"),
+        (
+            {"columns": {k: v for k, v in BASE.items() if k != "ts"}},
+            "required transactions column(s) not mapped: ts",
+        ),
         ({"columns": {**BASE, "source_row": "N"}}, "set by txflags itself"),
-        ({"columns": {**BASE, "channel": {"column": "C", "map": {"X": "carrier pigeon"}}}}, "not valid; use one of"),
-        ({"columns": {**BASE, "ts": {"column": "D", "timezone": "Mars/Olympus"}}}, "unknown time zone"),
+        (
+            {"columns": {**BASE, "channel": {"column": "C", "map": {"X": "carrier pigeon"}}}},
+            "not valid; use one of",
+        ),
+        (
+            {"columns": {**BASE, "ts": {"column": "D", "timezone": "Mars/Olympus"}}},
+            "unknown time zone",
+        ),
         ({"columns": {**BASE, "ts": {"column": "D", "value": "x"}}}, "exactly one of"),
-        ({"columns": {**BASE, "amount": {"column": "A", "decimal": ",", "thousands": ","}}}, "must differ"),
+        (
+            {"columns": {**BASE, "amount": {"column": "A", "decimal": ",", "thousands": ","}}},
+            "must differ",
+        ),
         ({"columns": {k: v for k, v in BASE.items() if k != "direction"}}, "signed: true"),
         ({"source": {"delimiter": ";;"}, "columns": BASE}, "one character"),
         ({"columns": BASE, "extra": 1}, "unknown top-level key"),

@@ -15,8 +15,16 @@ DATA = Path(__file__).parent / "data"
 
 def test_messy_bank_csv_via_cli(tmp_path, cli):
     out = tmp_path / "out"
-    proc = cli("ingest", str(DATA / "messy_bank.csv"), "-m", str(DATA / "messy_bank.yaml"),
-               "-o", str(out), "--as-of", "2026-02-10")
+    proc = cli(
+        "ingest",
+        str(DATA / "messy_bank.csv"),
+        "-m",
+        str(DATA / "messy_bank.yaml"),
+        "-o",
+        str(out),
+        "--as-of",
+        "2026-02-10",
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["rows_in"] == 17
@@ -50,7 +58,7 @@ def test_messy_bank_csv_via_cli(tmp_path, cli):
     assert by_id["ACME-0004"]["amount"] == Decimal("12000.50")
     assert by_id["ACME-0014"]["mcc"] is None
     assert by_id["ACME-0002"]["country"] == "US"
-    reasons = dict(zip(quarantine["source_row"], quarantine["reason"].cast(pl.String)))
+    reasons = dict(zip(quarantine["source_row"], quarantine["reason"].cast(pl.String), strict=True))
     assert reasons[7] == "bad_timestamp"  # 31/02
     assert reasons[13] == "duplicate_id"
     assert reasons[16] == "missing_account"  # the report footer
@@ -62,7 +70,13 @@ def test_messy_bank_csv_via_cli(tmp_path, cli):
 
 
 def test_human_output_and_rerun_is_identical(tmp_path, cli):
-    args = [str(DATA / "messy_bank.csv"), "-m", str(DATA / "messy_bank.yaml"), "--as-of", "2026-02-10"]
+    args = [
+        str(DATA / "messy_bank.csv"),
+        "-m",
+        str(DATA / "messy_bank.yaml"),
+        "--as-of",
+        "2026-02-10",
+    ]
     first = cli("ingest", *args, "-o", str(tmp_path / "a"))
     second = cli("ingest", *args, "-o", str(tmp_path / "b"))
     assert first.returncode == second.returncode == 0

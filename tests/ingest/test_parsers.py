@@ -14,7 +14,9 @@ from txflags.schema import MONEY
 
 
 def run(expr, values, dtype=pl.String):
-    return pl.DataFrame({"x": pl.Series(values, dtype=dtype)}).select(expr.alias("y"))["y"].to_list()
+    return (
+        pl.DataFrame({"x": pl.Series(values, dtype=dtype)}).select(expr.alias("y"))["y"].to_list()
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,12 +61,31 @@ def utc(*args):
         ("31/01/2026", ColumnSpec("ts", ("x",), formats=("%d/%m/%Y",)), utc(2026, 1, 31)),
         ("2026-01-31T23:10:00+01:00", ColumnSpec("ts", ("x",)), utc(2026, 1, 31, 22, 10)),
         ("2026-01-31T23:10:00Z", ColumnSpec("ts", ("x",)), utc(2026, 1, 31, 23, 10)),
-        ("2026-01-31 23:10:00", ColumnSpec("ts", ("x",), timezone="Asia/Manila"), utc(2026, 1, 31, 15, 10)),
-        ("2026-07-01 12:00", ColumnSpec("ts", ("x",), timezone="America/New_York"), utc(2026, 7, 1, 16, 0)),
-        ("2026-03-08 02:30", ColumnSpec("ts", ("x",), timezone="America/New_York"), None),  # DST gap
-        ("1769900000", ColumnSpec("ts", ("x",), formats=("epoch_s",)), utc(2026, 1, 31, 22, 53, 20)),
-        ("5", ColumnSpec("ts", ("x",), formats=("offset",), start="2026-01-01T00:00:00", unit="h"),
-         utc(2026, 1, 1, 5)),
+        (
+            "2026-01-31 23:10:00",
+            ColumnSpec("ts", ("x",), timezone="Asia/Manila"),
+            utc(2026, 1, 31, 15, 10),
+        ),
+        (
+            "2026-07-01 12:00",
+            ColumnSpec("ts", ("x",), timezone="America/New_York"),
+            utc(2026, 7, 1, 16, 0),
+        ),
+        (
+            "2026-03-08 02:30",
+            ColumnSpec("ts", ("x",), timezone="America/New_York"),
+            None,
+        ),  # DST gap
+        (
+            "1769900000",
+            ColumnSpec("ts", ("x",), formats=("epoch_s",)),
+            utc(2026, 1, 31, 22, 53, 20),
+        ),
+        (
+            "5",
+            ColumnSpec("ts", ("x",), formats=("offset",), start="2026-01-01T00:00:00", unit="h"),
+            utc(2026, 1, 1, 5),
+        ),
         ("31/02/2026", ColumnSpec("ts", ("x",), formats=("%d/%m/%Y",)), None),
         ("yesterday", ColumnSpec("ts", ("x",)), None),
     ],
@@ -76,21 +97,30 @@ def test_parse_timestamp(text, spec, expected):
 
 def test_parse_timestamp_several_formats_first_match_wins():
     spec = ColumnSpec("ts", ("x",), formats=("%d/%m/%Y %H:%M", "%d/%m/%Y"))
-    got = run(parsers.parse_timestamp(pl.col("x"), pl.String, spec), ["01/02/2026 10:30", "01/02/2026"])
+    got = run(
+        parsers.parse_timestamp(pl.col("x"), pl.String, spec), ["01/02/2026 10:30", "01/02/2026"]
+    )
     assert got == [utc(2026, 2, 1, 10, 30), utc(2026, 2, 1)]
 
 
 def test_parse_timestamp_per_row_zone():
     spec = ColumnSpec("ts", ("x",), formats=("%Y-%m-%d %H:%M",), timezone_column="tz")
-    frame = pl.DataFrame({"x": ["2026-01-10 22:00", "2026-01-10 22:00"], "tz": ["Europe/London", "Asia/Tokyo"]})
-    got = frame.select(parsers.parse_timestamp(pl.col("x"), pl.String, spec, ["Asia/Tokyo", "Europe/London"]))
+    frame = pl.DataFrame(
+        {"x": ["2026-01-10 22:00", "2026-01-10 22:00"], "tz": ["Europe/London", "Asia/Tokyo"]}
+    )
+    got = frame.select(
+        parsers.parse_timestamp(pl.col("x"), pl.String, spec, ["Asia/Tokyo", "Europe/London"])
+    )
     assert got.to_series().to_list() == [utc(2026, 1, 10, 22), utc(2026, 1, 10, 13)]
 
 
 def test_typed_timestamps_from_parquet():
     spec = ColumnSpec("ts", ("x",), timezone="Europe/Paris")
-    naive = run(parsers.parse_timestamp(pl.col("x"), pl.Datetime("us"), spec), [datetime(2026, 1, 1, 12)],
-                pl.Datetime("us"))
+    naive = run(
+        parsers.parse_timestamp(pl.col("x"), pl.Datetime("us"), spec),
+        [datetime(2026, 1, 1, 12)],
+        pl.Datetime("us"),
+    )
     assert naive == [utc(2026, 1, 1, 11)]
 
 
@@ -100,17 +130,31 @@ def test_parse_date_and_int():
         datetime(1990, 12, 31).date(),
         None,
     ]
-    assert run(parsers.parse_int(pl.col("x"), pl.String, pl.Int16), ["5411", "05411", "5411.0", "x", None]) == [
-        5411, 5411, 5411, None, None,
+    assert run(
+        parsers.parse_int(pl.col("x"), pl.String, pl.Int16), ["5411", "05411", "5411.0", "x", None]
+    ) == [
+        5411,
+        5411,
+        5411,
+        None,
+        None,
     ]
 
 
 def test_map_codes():
     spec = ColumnSpec("channel", ("x",), map={"CASH_DEP": "cash", "POS": "card"})
     allowed = ["card", "cash", "other"]
-    got = run(parsers.map_codes(pl.col("x"), spec, allowed), ["cash_dep", "POS", "Card", "WEIRD", None])
+    got = run(
+        parsers.map_codes(pl.col("x"), spec, allowed), ["cash_dep", "POS", "Card", "WEIRD", None]
+    )
     assert got == ["cash", "card", "card", None, None]
     with_default = ColumnSpec("channel", ("x",), map={"POS": "card"}, default="other")
-    assert run(parsers.map_codes(pl.col("x"), with_default, allowed), ["WEIRD", None]) == ["other", None]
+    assert run(parsers.map_codes(pl.col("x"), with_default, allowed), ["WEIRD", None]) == [
+        "other",
+        None,
+    ]
     aliases = ColumnSpec("currency", ("x",), map={"US Dollar": "USD"})
-    assert run(parsers.map_codes(pl.col("x"), aliases, None), ["us dollar", "EUR"]) == ["USD", "EUR"]
+    assert run(parsers.map_codes(pl.col("x"), aliases, None), ["us dollar", "EUR"]) == [
+        "USD",
+        "EUR",
+    ]

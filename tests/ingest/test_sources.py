@@ -80,16 +80,21 @@ def test_ndjson_with_a_broken_line_keeps_the_rest(tmp_path):
 
 def test_dated_rates_and_missing_rate(tmp_path):
     rates = tmp_path / "rates.csv"
-    rates.write_text("currency,date,usd_per_unit\nUSD,2020-01-01,1\nPHP,2026-01-01,0.02\nPHP,2026-01-06,0.03\n")
+    rates.write_text(
+        "currency,date,usd_per_unit\nUSD,2020-01-01,1\nPHP,2026-01-01,0.02\nPHP,2026-01-06,0.03\n"
+    )
     result = ingest([write_csv(tmp_path / "t.csv", ROWS)], parse_mapping(SIMPLE), rates=rates)
-    usd = dict(zip(result.kept["txn_id"], result.kept["amount_usd"]))
+    usd = dict(zip(result.kept["txn_id"], result.kept["amount_usd"], strict=True))
     assert usd == {"1": 10.5, "2": 20 * 0.03}
     missing = result.quarantine.row(0, named=True)
     assert missing["reason"] == "missing_rate" and "EUR" in missing["message"]
 
 
 def test_timezone_column_and_accounts_mapping(tmp_path):
-    rows = [dict(r, zone=z) for r, z in zip(ROWS, ["Asia/Manila", "Europe/London", "Nowhere/City"])]
+    rows = [
+        dict(r, zone=z)
+        for r, z in zip(ROWS, ["Asia/Manila", "Europe/London", "Nowhere/City"], strict=True)
+    ]
     spec = {"columns": {**SIMPLE["columns"], "ts": {"column": "ts", "timezone_column": "zone"}}}
     result = ingest([write_csv(tmp_path / "t.csv", rows)], parse_mapping(spec))
     assert result.kept["ts"].dt.hour().to_list() == [2, 10]
@@ -113,7 +118,10 @@ def test_timezone_column_and_accounts_mapping(tmp_path):
     )
     acc = ingest([accounts], amap)
     assert acc.kept["account_id"].to_list() == ["A", "B"]
-    assert acc.quarantine["reason"].cast(pl.String).to_list() == ["impossible_value", "duplicate_id"]
+    assert acc.quarantine["reason"].cast(pl.String).to_list() == [
+        "impossible_value",
+        "duplicate_id",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -151,7 +159,9 @@ def test_unreadable_parquet_and_missing_inputs(tmp_path, cli):
 
 
 def test_mapping_check_command(cli):
-    proc = cli("mapping", "check", str(DATA / "messy_bank.yaml"), str(DATA / "messy_bank.csv"), "--json")
+    proc = cli(
+        "mapping", "check", str(DATA / "messy_bank.yaml"), str(DATA / "messy_bank.csv"), "--json"
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["rows_checked"] == 17
