@@ -96,26 +96,40 @@ STAFF_FLAGS = ("speaks_for", "insists_present", "fills_forms", "holds_documents_
                "claims_relation_without_knowledge", "no_knowledge_of_address")
 
 
+_VOCAB: dict[Merchants, tuple[pl.Series, np.ndarray, np.ndarray]] = {}
+_STORES = 900  # store numbers 100..999 fill "{}"
+
+
+def _vocab(merchants: Merchants) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """All descriptor variants of a merchant list, the offset of each merchant, and its width."""
+    if merchants not in _VOCAB:
+        names: list[str] = []
+        offsets, widths = [], []
+        for m, _ in merchants:
+            offsets.append(len(names))
+            if "{}" in m:
+                names.extend(m.format(k) for k in range(100, 100 + _STORES))
+                widths.append(_STORES)
+            else:
+                names.append(m)
+                widths.append(1)
+        _VOCAB[merchants] = (pl.Series(names, dtype=pl.String), np.array(offsets),
+                             np.array(widths))
+    return _VOCAB[merchants]
+
+
 def pick(rng: np.random.Generator, merchants: Merchants, n: int) -> tuple[pl.Series, np.ndarray]:
     """Draw ``n`` merchants: descriptors (``{}`` filled with a store number) and MCCs."""
     idx = rng.integers(0, len(merchants), n)
-    store = rng.integers(100, 999, n)
-    names = pl.Series([m for m, _ in merchants]).gather(idx)
-    if any("{}" in m for m, _ in merchants):
-        parts = names.str.split_exact("{}", 1).struct.unnest()
-        filled = pl.select(
-            pl.when(names.str.contains("{}", literal=True))
-            .then(pl.concat_str([parts["field_0"], pl.Series(store).cast(pl.String),
-                                 parts["field_1"]]))
-            .otherwise(names)
-        ).to_series()
-        names = filled
+    vocab, offsets, widths = _vocab(merchants)
+    store = rng.integers(0, _STORES, n) % widths[idx]
     mccs = np.array([c for _, c in merchants], dtype=np.int16)[idx]
-    return names, mccs
+    return vocab.gather(offsets[idx] + store), mccs
+
+
+_NAMES = pl.Series([f"{f} {s}" for f in FIRST for s in LAST], dtype=pl.String)
 
 
 def fake_names(rng: np.random.Generator, n: int) -> pl.Series:
     """``n`` invented person names."""
-    f = pl.Series(FIRST).gather(rng.integers(0, len(FIRST), n))
-    s = pl.Series(LAST).gather(rng.integers(0, len(LAST), n))
-    return pl.select(pl.concat_str([f, s], separator=" ")).to_series()
+    return _NAMES.gather(rng.integers(0, len(_NAMES), n))

@@ -90,6 +90,9 @@ def lognormal(rng: np.random.Generator, n: int, median: float, sigma: float,
     return np.clip(median * np.exp(sigma * rng.standard_normal(n)), lo, hi)
 
 
+_SCALARS: dict[tuple[str, object], pl.Series] = {}
+
+
 def _series(name: str, v: object, n: int, dtype: pl.DataType) -> pl.Series:
     if isinstance(v, pl.Series):
         return v.alias(name).cast(dtype)
@@ -97,14 +100,22 @@ def _series(name: str, v: object, n: int, dtype: pl.DataType) -> pl.Series:
         return pl.Series(name, v).cast(dtype)
     if isinstance(v, list | tuple):
         return pl.Series(name, list(v), dtype=dtype)
-    return pl.repeat(v, n, dtype=dtype, eager=True).alias(name)
+    if isinstance(v, np.generic):
+        v = v.item()
+    key = (name, v)
+    one = _SCALARS.get(key)
+    if one is None:
+        one = pl.Series(name, [v], dtype=dtype)
+        if len(_SCALARS) < 100_000:
+            _SCALARS[key] = one
+    return one.new_from_index(0, n)
 
 
 class EventBuffer:
     """Collects rows of one chunk; ``frame()`` concatenates them."""
 
     def __init__(self, home: np.ndarray) -> None:
-        self._parts: list[pl.DataFrame] = []
+        self._cols: dict[str, list[pl.Series]] = {k: [] for k in INTERNAL}
         self.home = home  # home city index of each chunk-local customer
 
     def add(self, cust: object, ts: object, direction: object, usd: object, channel: object,
@@ -124,9 +135,11 @@ class EventBuffer:
             return
         cols.setdefault("place", True)
         cols.setdefault("online", False)
-        self._parts.append(pl.DataFrame(
-            [_series(k, cols.get(k), n, dt) for k, dt in INTERNAL.items()]
-        ))
+        for k, dt in INTERNAL.items():
+            s = _series(k, cols.get(k), n, dt)
+            if len(s) != n:
+                raise ValueError(f"event column {k} has {len(s)} values, expected {n}")
+            self._cols[k].append(s)
 
     def transfer(self, src: object, dst: object, ts: object, usd: object, channel: str, *,
                  typ_src: str | None = None, typ_dst: str | None = None,
@@ -142,9 +155,9 @@ class EventBuffer:
                  inst=inst if typ_dst else None, **kw)
 
     def frame(self) -> pl.DataFrame:
-        if not self._parts:
+        if not self._cols["cust"]:
             return pl.DataFrame(schema=INTERNAL)
-        return pl.concat(self._parts, how="vertical", rechunk=True)
+        return pl.DataFrame([pl.concat(parts, rechunk=True) for parts in self._cols.values()])
 
 
 def ids(prefix: str, numbers: np.ndarray, width: int = 3) -> pl.Series:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,21 +117,34 @@ def generate(cfg: SynthConfig, out: Path | str, *, fmt: str = "parquet", per_day
     writer = DatasetWriter(out, fmt, per_day)
     summary = Summary()
     chunks = -(-cfg.customers // cfg.chunk_customers)
-    try:
-        for chunk in range(chunks):
-            data = generate_chunk(cfg, chunk)
-            writer.write("transactions", data.transactions)
-            writer.write("accounts", data.accounts)
-            writer.write("truth_accounts", data.truth_accounts)
-            writer.write("truth_transactions", data.truth_transactions)
-            summary.add(data)
-            del data
-            if progress:
-                progress(chunk + 1, chunks)
-        paths = writer.close()
-    except BaseException:
-        writer.abort()
-        raise
+    def write(data: ChunkData) -> None:
+        writer.write("transactions", data.transactions)
+        writer.write("accounts", data.accounts)
+        writer.write("truth_accounts", data.truth_accounts)
+        writer.write("truth_transactions", data.truth_transactions)
+
+    # One writer thread overlaps the writing of chunk k with the generation of chunk k + 1;
+    # at most two chunks are in memory, and files are written in chunk order (deterministic).
+    pending: Future[None] | None = None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            for chunk in range(chunks):
+                data = generate_chunk(cfg, chunk)
+                summary.add(data)
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(write, data)
+                del data
+                if progress:
+                    progress(chunk + 1, chunks)
+            if pending is not None:
+                pending.result()
+            paths = writer.close()
+        except BaseException:
+            if pending is not None:
+                pending.exception()
+            writer.abort()
+            raise
     summary.files = [str(p.relative_to(out)) for p in paths]
     summary.seconds = time.perf_counter() - t0
     return summary

@@ -49,29 +49,29 @@ def migrant_remitter(inst: Inst, pool: Pool) -> bool:
     return True
 
 
-def _traveller(inst: Inst, c: int, occupation: str, merchants: cat.Merchants, hours: tuple) -> None:
+def _traveller(inst: Inst, c: int, occupation: str, merchants: cat.Merchants,
+               hours: tuple[float, float]) -> None:
+    """Trips every ten days through three other cities, one night each, with a salary."""
     pop = inst.pop
     pop.payroll[c] = True
     pop.occupation[c] = occupation
     stops = inst.other_us_cities(5, int(pop.city[c]))
     trips = max(1, inst.days // 10)
-    for t in range(trips):
-        d0 = t * 10 + int(inst.rng.integers(0, 3))
-        where = stops[inst.rng.integers(0, len(stops), 3)]
-        for j, city in enumerate(where):
-            day = np.array([min(inst.days - 1, d0 + j)])
-            names, mcc = cat.pick(inst.rng, merchants, 1)
-            _rows(inst, c, inst.at(day, hours_us(np.array([8.0]))), "out",
-                  np.round(lognormal(inst.rng, 1, 110, 0.3), 2), "card", mcc=mcc, merchant=names,
-                  loc=city)
-            k = 2
-            names, mcc = cat.pick(inst.rng, cat.FASTFOOD + cat.FUEL, k)
-            _rows(inst, c, inst.at(np.repeat(day, k), hours_us(inst.rng.uniform(*hours, k))),
-                  "out", np.round(lognormal(inst.rng, k, 22, 0.5), 2), "card", mcc=mcc,
-                  merchant=names, loc=city)
-            if inst.rng.random() < 0.5:
-                _rows(inst, c, inst.at(day, hours_us(np.array([12.0]))), "out", 100.0, "atm",
-                      mcc=6011, merchant="ATM WITHDRAWAL", loc=city, location_id="ATM-050")
+    d0 = np.repeat(np.arange(trips) * 10 + inst.rng.integers(0, 3, trips), 3)
+    day = np.minimum(inst.days - 1, d0 + np.tile(np.arange(3), trips))
+    city = stops[inst.rng.integers(0, len(stops), len(day))]
+    n = len(day)
+    names, mcc = cat.pick(inst.rng, merchants, n)
+    _rows(inst, c, inst.at(day, hours_us(inst.rng.uniform(7, 10, n))), "out",
+          np.round(lognormal(inst.rng, n, 110, 0.3), 2), "card", mcc=mcc, merchant=names, loc=city)
+    k = np.repeat(np.arange(n), 2)
+    names, mcc = cat.pick(inst.rng, cat.FASTFOOD + cat.FUEL, len(k))
+    _rows(inst, c, inst.at(day[k], hours_us(inst.rng.uniform(*hours, len(k)))), "out",
+          np.round(lognormal(inst.rng, len(k), 22, 0.5), 2), "card", mcc=mcc, merchant=names,
+          loc=city[k])
+    atm = np.flatnonzero(inst.rng.random(n) < 0.5)
+    _rows(inst, c, inst.at(day[atm], hours_us(np.full(len(atm), 12.0))), "out", 100.0, "atm",
+          mcc=6011, merchant="ATM WITHDRAWAL", loc=city[atm], location_id="ATM-050")
 
 
 def travelling_sales(inst: Inst, pool: Pool) -> bool:
