@@ -114,7 +114,8 @@ def build_frames(doc: Mapping[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame]:
             day = int(_cycle(spec["day"], i)) + i * int(spec.get("step_days", 1))
             hh, mm = str(_cycle(spec["time"], i)).split(":")
             local = datetime.combine(start + timedelta(days=day), datetime.min.time())
-            local += timedelta(hours=int(hh), minutes=int(mm) + i * int(spec.get("step_minutes", 0)))
+            step = i * int(spec.get("step_minutes", 0))
+            local += timedelta(hours=int(hh), minutes=int(mm) + step)
             zone = ZoneInfo(zones.get(row["account_id"]) or "UTC")
             row["ts"] = local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
             row.setdefault("txn_id", f"{row['account_id']}-{len(txns) + 1:03d}")
@@ -127,8 +128,9 @@ def build_frames(doc: Mapping[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame]:
     if unknown:
         raise InputError(f"fixture: unknown transaction column(s) {sorted(unknown)}")
     acols = {c for r in accts for c in r}
-    if acols - set(Accounts.names):
-        raise InputError(f"fixture: unknown account column(s) {sorted(acols - set(Accounts.names))}")
+    bad = sorted(acols - set(Accounts.names))
+    if bad:
+        raise InputError(f"fixture: unknown account column(s) {bad}")
     tframe = pl.DataFrame(
         [{c: r.get(c) for c in tcols} for r in txns],
         schema={c: (pl.String if c == "amount" else Transactions.schema[c]) for c in tcols}

@@ -262,7 +262,8 @@ class _Checker:
             return set()
         bad = set(det) - set(DETECTION_KEYS)
         if bad:
-            self.err(f"detection: unknown key(s) {_list(bad)}; allowed: {', '.join(DETECTION_KEYS)}")
+            allowed = ", ".join(DETECTION_KEYS)
+            self.err(f"detection: unknown key(s) {_list(bad)}; allowed: {allowed}")
         scope = det.get("scope", "window")
         if scope not in SCOPES:
             self.err(f"detection.scope must be one of: {', '.join(SCOPES)}")

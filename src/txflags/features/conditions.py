@@ -38,7 +38,7 @@ OPS = {
     "has_any": "';'-separated tokens include any of the list",
     "in_group": "MCC in a group of typologies/mcc_groups.yaml",
     "not_in_group": "MCC not in that group",
-    "in_hours": "minute_of_day in a local clock interval [\"HH:MM\", \"HH:MM\"] (may wrap midnight)",
+    "in_hours": "minute_of_day in a local clock interval [HH:MM, HH:MM] (may wrap midnight)",
 }
 NO_VALUE = {"is_null", "not_null"}
 SUBJECTS = ("column", "measure")

@@ -1,0 +1,8 @@
+import pytest
+
+from txflags.catalogue import load_catalogue
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    return load_catalogue()
