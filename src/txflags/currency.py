@@ -71,17 +71,19 @@ def load_rates(path: str | Path | None = None) -> pl.DataFrame:
     return parsed.sort(keys)
 
 
-def attach_usd(frame: pl.LazyFrame, rates: pl.DataFrame, out: str = "amount_usd") -> pl.LazyFrame:
-    """Add ``out``: the amount in USD (null where no rate applies), from amount, currency, ts."""
+def attach_usd(frame: pl.LazyFrame, rates: pl.DataFrame, keep_given: bool = False) -> pl.LazyFrame:
+    """Set ``amount_usd`` from ``amount``, ``currency`` and ``ts`` (null where no rate applies).
+
+    ``keep_given``: the frame already has ``amount_usd`` from the export; keep it where present.
+    Undated rates are a vectorised lookup; dated rates are resolved once per (currency, day)
+    present in the batch, then hash-joined back.
+    """
     if "date" not in rates.columns:
-        joined = frame.join(
-            rates.lazy().rename({"usd_per_unit": "__rate"}),
-            on="currency",
-            how="left",
-            maintain_order="left",
+        rate = pl.col("currency").replace_strict(
+            rates["currency"], rates["usd_per_unit"], default=None, return_dtype=pl.Float64
         )
+        joined = frame.with_columns(rate.alias("__rate"))
     else:
-        # Resolve the rate once per (currency, day) present in the batch, then hash-join back.
         day = pl.col("ts").dt.date().alias("__day")
         pairs = (
             frame.select("currency", day)
@@ -101,6 +103,7 @@ def attach_usd(frame: pl.LazyFrame, rates: pl.DataFrame, out: str = "amount_usd"
             .join(pairs, on=["currency", "__day"], how="left", maintain_order="left")
             .drop("__day")
         )
-    return joined.with_columns(
-        (pl.col("amount").cast(pl.Float64) * pl.col("__rate")).alias(out)
-    ).drop("__rate")
+    computed = pl.col("amount").cast(pl.Float64) * pl.col("__rate")
+    if keep_given:
+        computed = pl.coalesce(pl.col("amount_usd"), computed)
+    return joined.with_columns(computed.alias("amount_usd")).drop("__rate")

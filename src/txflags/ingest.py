@@ -105,15 +105,21 @@ def ingest(
     rate_table = None
     if mapping.kind == "transactions":
         rate_table = rates if isinstance(rates, pl.DataFrame) else load_rates(rates)
-    plan = normalize(raw, mapping, rate_table, as_of=as_of, zones=_timezone_values(raw, mapping))
     counts_in = raw.frame.group_by(FILE_COL).agg(pl.len().alias("rows_in"))
     try:
-        kept, quarantine, notes, per_file = pl.collect_all(
-            [plan.kept, plan.quarantine, plan.notes, counts_in], engine=engine
+        result = normalize(
+            raw,
+            mapping,
+            rate_table,
+            as_of=as_of,
+            zones=_timezone_values(raw, mapping),
+            engine=engine,
         )
+        per_file = counts_in.collect()
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"could not read the input: {exc}") from None
-    summary = _summarise(raw, mapping, kept, quarantine, notes, per_file, rates)
+    kept, quarantine = result.kept, result.quarantine
+    summary = _summarise(raw, mapping, kept, quarantine, result.notes, per_file, rates)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     result = IngestResult(kept, quarantine, summary)
     if not result.reconciled:  # a bug, never a user error: refuse to hand out lost rows
@@ -126,7 +132,7 @@ def _summarise(
     mapping: Mapping,
     kept: pl.DataFrame,
     quarantine: pl.DataFrame,
-    notes: pl.DataFrame,
+    notes: dict[str, int],
     per_file: pl.DataFrame,
     rates: object,
 ) -> dict[str, Any]:
@@ -163,7 +169,7 @@ def _summarise(
             }
             for f in raw.files
         ],
-        "notes": {k: int(v) for k, v in (notes.row(0, named=True).items() if notes.width else [])},
+        "notes": notes,
     }
 
 

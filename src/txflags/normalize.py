@@ -1,12 +1,17 @@
-"""Raw frame + mapping -> canonical frame + quarantine, lazily.
+"""Raw frame + mapping -> canonical frame + quarantine.
 
 Every raw row ends in exactly one of the two outputs: a row is kept when every check passes,
 otherwise it is quarantined with the *first* failing check's reason code, the canonical column
 that failed, a message naming the offending value, and the source row as JSON.
+
+Two phases keep good rows cheap. Phase A (lazy, one collect over every row) parses the columns
+and finds, per row, the index of the first failing check, carrying the source values only for
+rows that fail. Phase B (eager, over the failing rows only) builds their messages and raw JSON.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,21 +20,23 @@ import polars as pl
 from txflags import parsers
 from txflags.currency import attach_usd, known_currencies
 from txflags.mapping import ColumnSpec, Mapping
-from txflags.readers import EXTRA_COL, FILE_COL, ROW_COL, RawBatch
-from txflags.schema import MONEY, UTC_TS, Quarantine
+from txflags.readers import EXTRA_COL, FILE_COL, INDEX_COL, ROW_COL, RawBatch
+from txflags.schema import MONEY, UTC_TS, FrameType, Quarantine
 
 RAW = "__raw_"  # prefix of the raw (pre-parse) value of each canonical column
+SRC = "__src_"  # prefix of a source column carried along for failing rows
+CHECK = "__check"  # index of the first failing check, null for a good row
 MAX_AMOUNT = 1_000_000_000_000  # no single posting is a trillion
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class Normalized:
-    """Lazy outputs of normalisation; collect them together (``pl.collect_all``)."""
+    """Canonical rows, quarantined rows, and counts of values kept as null."""
 
-    kept: pl.LazyFrame
-    quarantine: pl.LazyFrame
-    notes: pl.LazyFrame  # one row of counts: values defaulted, optional values dropped
+    kept: pl.DataFrame
+    quarantine: pl.DataFrame
+    notes: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,188 @@ class _Check:
     message: pl.Expr
 
 
+class _Plan:
+    """The expressions for one mapping over one raw schema; shared by both phases."""
+
+    def __init__(
+        self,
+        mapping: Mapping,
+        schema: pl.Schema,
+        rates: pl.DataFrame | None,
+        now: datetime,
+        zones: list[str] | None,
+    ) -> None:
+        self.mapping = mapping
+        self.frame_type: FrameType = mapping.frame_type
+        self.schema = schema
+        self.rates = rates
+        self.now = now
+        self.zones = zones
+        self.cols = set(mapping.columns)
+        self.is_tx = self.frame_type.name == "Transactions"
+        self.signed = any(s.signed for s in mapping.columns.get("amount", ()))
+
+    # -- stage 1: raw and parsed values ------------------------------------------------------
+    def parse(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        raw_exprs, parsed = {}, {}
+        for target, specs in self.mapping.columns.items():
+            dtype = self.frame_type.column(target).dtype
+            alts_raw = [_raw_value(s, self.schema) for s in specs]
+            alts = [
+                _parse(r, _source_dtype(s, self.schema), dtype, s, self.zones)
+                for r, s in zip(alts_raw, specs, strict=True)
+            ]
+            raw_exprs[target] = _first(alts_raw)
+            parsed[target] = _first(alts)
+        lf = lf.with_columns(
+            [e.alias(RAW + t) for t, e in raw_exprs.items()]
+            + [e.alias(t) for t, e in parsed.items()]
+        )
+        if self.is_tx:
+            lf = self._derive_transaction_columns(lf)
+        return lf
+
+    def _derive_transaction_columns(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        negative = pl.col("amount") < 0
+        from_sign = pl.when(negative).then(pl.lit("out")).otherwise(pl.lit("in"))
+        if "direction" in self.cols:
+            direction = pl.col("direction").cast(pl.String)
+            direction_raw = pl.col(RAW + "direction")
+            if self.signed:
+                direction = pl.coalesce(direction, from_sign)
+                direction_raw = pl.coalesce(direction_raw, pl.col(RAW + "amount"))
+        else:
+            direction, direction_raw = from_sign, pl.col(RAW + "amount")
+        lf = lf.with_columns(
+            direction.cast(pl.Enum(["in", "out"])).alias("direction"),
+            direction_raw.alias(RAW + "direction"),
+            negative.alias("__negative"),
+            pl.col("amount").abs().cast(MONEY),
+            pl.col("currency").str.to_uppercase(),
+        )
+        return attach_usd(lf, self.rates, keep_given="amount_usd" in self.cols)
+
+    # -- stage 2: checks ----------------------------------------------------------------------
+    def checks(self) -> list[_Check]:
+        """Every check in priority order; a row's first failing check is its reason."""
+
+        def raw_of(t: str) -> pl.Expr:
+            return pl.col(RAW + t)
+
+        def quoted(t: str) -> pl.Expr:
+            return pl.format("'{}'", raw_of(t).cast(pl.String).str.slice(0, 60))
+
+        checks = [
+            _Check(
+                pl.col(EXTRA_COL).is_not_null(),
+                "bad_row",
+                None,
+                pl.format(
+                    "the row is broken (more fields than the header, or not valid JSON): {}",
+                    pl.col(EXTRA_COL).str.slice(0, 80),
+                ),
+            ),
+            _Check(
+                raw_of("account_id").is_null(),
+                "missing_account",
+                "account_id",
+                pl.lit("account_id is blank"),
+            ),
+        ]
+        for t in self.frame_type.required:
+            if t in self.cols and t != "account_id":
+                checks.append(
+                    _Check(raw_of(t).is_null(), "missing_required", t, pl.lit(f"{t} is blank"))
+                )
+        for t in sorted(self.cols):
+            dtype = self.frame_type.column(t).dtype
+            reason = _failure_reason(dtype)
+            if reason:
+                failed = raw_of(t).is_not_null() & pl.col(t).is_null()
+                message = pl.format(f"{t}: {{}} {_hint(t, dtype, self.mapping)}", quoted(t))
+                checks.append(_Check(failed, reason, t, message))
+        checks += self._transaction_checks(quoted) if self.is_tx else self._account_checks()
+        return checks
+
+    def _transaction_checks(self, quoted: Callable[[str], pl.Expr]) -> list[_Check]:
+        latest = self.now + timedelta(days=2)
+        ts_text = pl.col("ts").dt.to_string("%Y-%m-%dT%H:%M:%SZ")
+        return [
+            _Check(
+                pl.col(RAW + "currency").is_not_null()
+                & ~pl.col("currency").is_in(sorted(known_currencies())),
+                "unknown_currency",
+                "currency",
+                pl.format(
+                    "currency {} is not an ISO 4217 code; map it under columns.currency.map",
+                    quoted("currency"),
+                ),
+            ),
+            _Check(
+                pl.col("__negative") & (pl.col("direction") == "in") & pl.lit(not self.signed),
+                "impossible_value",
+                "amount",
+                pl.format("negative amount {} on a credit (direction in)", quoted("amount")),
+            ),
+            _Check(pl.col("amount") == 0, "impossible_value", "amount", pl.lit("amount is zero")),
+            _Check(
+                pl.col("amount") > MAX_AMOUNT,
+                "impossible_value",
+                "amount",
+                pl.format("amount {} exceeds {}", pl.col("amount").cast(pl.String), MAX_AMOUNT),
+            ),
+            _Check(
+                (pl.col("ts") < EARLIEST) | (pl.col("ts") > latest),
+                "impossible_value",
+                "ts",
+                pl.format("timestamp {} is before 1970 or more than 2 days ahead", ts_text),
+            ),
+            _Check(
+                pl.col("amount_usd").is_null(),
+                "missing_rate",
+                "amount_usd",
+                pl.format(
+                    "no USD rate for {} on {}; add it to the rate table (--rates)",
+                    pl.col("currency"),
+                    pl.col("ts").dt.date(),
+                ),
+            ),
+        ]
+
+    def _account_checks(self) -> list[_Check]:
+        today = self.now.date()
+        out = []
+        if "birth_date" in self.cols:
+            out.append(
+                _Check(
+                    (pl.col("birth_date") > today) | (pl.col("birth_date").dt.year() < 1900),
+                    "impossible_value",
+                    "birth_date",
+                    pl.format(
+                        "birth date {} is in the future or before 1900", pl.col("birth_date")
+                    ),
+                )
+            )
+        if "opened_at" in self.cols:
+            out.append(
+                _Check(
+                    pl.col("opened_at") > today + timedelta(days=2),
+                    "impossible_value",
+                    "opened_at",
+                    pl.format("account opening date {} is in the future", pl.col("opened_at")),
+                )
+            )
+        return out
+
+    def notes(self) -> list[pl.Expr]:
+        """Optional integer codes (MCC) that do not parse are kept as null and counted."""
+        return [
+            (pl.col(RAW + t).is_not_null() & pl.col(t).is_null()).alias(f"__note_unparsed_{t}")
+            for t in sorted(self.cols)
+            if self.frame_type.column(t).dtype.is_integer()
+        ]
+
+
 def normalize(
     raw: RawBatch,
     mapping: Mapping,
@@ -47,168 +236,118 @@ def normalize(
     *,
     as_of: datetime | None = None,
     zones: list[str] | None = None,
+    engine: str = "auto",
 ) -> Normalized:
-    """Plan the canonical frame and the quarantine for ``raw`` under ``mapping``.
+    """Make ``raw`` canonical under ``mapping``; quarantine what cannot be.
 
     ``rates`` (transactions only) gives ``amount_usd``; ``as_of`` bounds plausible timestamps
     (default: now); ``zones`` lists the distinct values of a ``timezone_column``, if any.
     """
-    frame_type = mapping.frame_type
     schema = raw.frame.collect_schema()
     source_names = [n for n in schema.names() if not n.startswith("__")]
-    now = as_of or datetime.now(UTC)
+    plan = _Plan(mapping, schema, rates, as_of or datetime.now(UTC), zones)
+    checks = plan.checks()
+    key = plan.frame_type.key[0]
+    dup_index = len(checks)
 
-    # Stage 1: raw value per canonical column, then parsed value.
-    raw_exprs, parsed, checks, notes = {}, {}, [], []
-    for target, specs in mapping.columns.items():
-        dtype = frame_type.column(target).dtype
-        alts_raw, alts_parsed = [], []
-        for spec in specs:
-            r = _raw_value(spec, schema)
-            alts_raw.append(r)
-            alts_parsed.append(_parse(r, _source_dtype(spec, schema), dtype, spec, zones))
-        raw_exprs[target] = pl.coalesce(alts_raw) if len(alts_raw) > 1 else alts_raw[0]
-        parsed[target] = pl.coalesce(alts_parsed) if len(alts_parsed) > 1 else alts_parsed[0]
-    lf = raw.frame.with_columns(
-        [e.cast(pl.String).alias(RAW + t) for t, e in raw_exprs.items()]
-        + [e.alias(t) for t, e in parsed.items()]
+    # Phase A: one pass over every row.
+    lf = plan.parse(raw.frame)
+    first_failure = pl.coalesce(
+        [pl.when(c.condition).then(pl.lit(i)) for i, c in enumerate(checks)]
     )
-    cols = set(mapping.columns)
-
-    def raw_of(t: str) -> pl.Expr:
-        return pl.col(RAW + t)
-
-    def failed(t: str) -> pl.Expr:
-        return raw_of(t).is_not_null() & pl.col(t).is_null()
-
-    # Stage 2: checks in priority order; a row's first failing check is its reason.
-    checks.append(
-        _Check(
-            pl.col(EXTRA_COL).is_not_null(),
-            "bad_row",
-            None,
-            pl.format(
-                "the row is broken (more fields than the header, or not valid JSON): {}",
-                pl.col(EXTRA_COL).str.slice(0, 80),
-            ),
-        )
+    lf = lf.with_columns(first_failure.alias(CHECK))
+    good = pl.col(CHECK).is_null()
+    is_dup = good & ~pl.col(key).is_first_distinct().over(good)
+    lf = lf.with_columns(
+        pl.when(is_dup).then(pl.lit(dup_index)).otherwise(pl.col(CHECK)).alias(CHECK)
     )
-    checks.append(_missing("account_id", "missing_account", raw_of))
-    checks += [
-        _missing(t, "missing_required", raw_of)
-        for t in frame_type.required
-        if t in cols and t != "account_id"
+    failing = pl.col(CHECK).is_not_null()
+    canonical = [n for n in plan.frame_type.names if n not in ("source_file", "source_row")]
+    carried = [
+        pl.when(failing).then(pl.col(n)).alias(f"{SRC}{i}") for i, n in enumerate(source_names)
     ]
-    if frame_type.name == "Transactions":
-        lf, derived_checks = _derive_transaction_columns(lf, mapping, cols, raw_of)
-    else:
-        derived_checks = _accounts_checks(cols, now)
-    for t in sorted(cols):
-        dtype = frame_type.column(t).dtype
-        reason = _failure_reason(dtype)
-        if reason:
-            message = pl.format(f"{t}: {{}} {_hint(t, dtype, mapping)}", _quoted(raw_of(t)))
-            checks.append(_Check(failed(t), reason, t, message))
-        elif dtype.is_integer():  # optional codes such as MCC: kept as null, counted
-            notes.append(failed(t).sum().alias(f"unparsed_{t}"))
-    checks += derived_checks
-    if frame_type.name == "Transactions":
-        checks += _late_transaction_checks(now)
+    derived = {"direction", "amount_usd"} if plan.is_tx else set()
+    frame = lf.select(
+        *[c for c in canonical if c in plan.cols | derived],
+        pl.col(FILE_COL).alias("source_file"),
+        pl.col(ROW_COL).alias("source_row"),
+        pl.col(INDEX_COL),
+        pl.col(CHECK),
+        pl.when(failing).then(pl.col(EXTRA_COL)).alias(EXTRA_COL),
+        *carried,
+        *plan.notes(),
+    ).collect(engine=engine)
 
-    first = pl.coalesce([pl.when(c.condition).then(pl.lit(i)) for i, c in enumerate(checks)])
-    lf = lf.with_columns(first.alias("__check"))
-    index = list(range(len(checks)))
-    reason = pl.col("__check").replace_strict(index, [c.reason for c in checks], default=None)
-    column = pl.col("__check").replace_strict(index, [c.column for c in checks], default=None)
-    message = pl.coalesce(
-        [pl.when(pl.col("__check") == i).then(c.message) for i, c in enumerate(checks)]
+    notes = {
+        c.removeprefix("__note_"): int(frame[c].sum())
+        for c in frame.columns
+        if c.startswith("__note_")
+    }
+    kept = plan.frame_type.conform(frame.filter(pl.col(CHECK).is_null())).collect()
+
+    # Phase B: explain the failing rows only.
+    bad = frame.filter(pl.col(CHECK).is_not_null()).select(
+        *[pl.col(f"{SRC}{i}").alias(n) for i, n in enumerate(source_names)],
+        pl.col("source_file").alias(FILE_COL),
+        pl.col("source_row").alias(ROW_COL),
+        INDEX_COL,
+        EXTRA_COL,
+        CHECK,
     )
-    lf = lf.with_columns(
-        reason.alias("__reason"), column.alias("__column"), message.alias("__message")
+    quarantine = _explain(bad, plan, checks, kept, key, source_names)
+    return Normalized(kept, quarantine, notes)
+
+
+def _explain(
+    bad: pl.DataFrame,
+    plan: _Plan,
+    checks: list[_Check],
+    kept: pl.DataFrame,
+    key: str,
+    source_names: list[str],
+) -> pl.DataFrame:
+    if bad.height == 0:
+        return Quarantine.empty()
+    lf = plan.parse(bad.lazy())
+    first_seen = kept.lazy().select(
+        pl.col(key).alias("__key"),
+        pl.col("source_file").alias("__first_file"),
+        pl.col("source_row").alias("__first_row"),
     )
-
-    if frame_type.name == "Transactions":
-        # A mapped amount_usd wins where present; the rate table fills the rest.
-        if "amount_usd" in cols:
-            lf = (
-                attach_usd(lf, rates, "__usd")
-                .with_columns(pl.coalesce("amount_usd", "__usd").alias("amount_usd"))
-                .drop("__usd")
-            )
-        else:
-            lf = attach_usd(lf, rates)
-        lf = (
-            lf.with_columns(
-                pl.when(pl.col("__reason").is_null() & pl.col("amount_usd").is_null())
-                .then(
-                    pl.struct(
-                        r=pl.lit("missing_rate"),
-                        c=pl.lit("amount_usd"),
-                        m=pl.format(
-                            "no USD rate for {} on {}", pl.col("currency"), pl.col("ts").dt.date()
-                        ),
-                    )
-                )
-                .otherwise(
-                    pl.struct(r=pl.col("__reason"), c=pl.col("__column"), m=pl.col("__message"))
-                )
-                .alias("__s")
-            )
-            .with_columns(
-                pl.col("__s").struct.field("r").alias("__reason"),
-                pl.col("__s").struct.field("c").alias("__column"),
-                pl.col("__s").struct.field("m").alias("__message"),
-            )
-            .drop("__s")
-        )
-
-    # Stage 3: duplicate ids among otherwise good rows (first occurrence wins).
-    key = frame_type.key[0]
-    ok = pl.col("__reason").is_null()
-    first_file = pl.col(FILE_COL).first().over([ok, key])
-    first_row = pl.col(ROW_COL).first().over([ok, key])
-    is_dup = ok & ~pl.col(key).is_first_distinct().over(ok)
-    lf = lf.with_columns(
-        pl.when(is_dup)
-        .then(pl.lit("duplicate_id"))
-        .otherwise(pl.col("__reason"))
-        .alias("__reason"),
-        pl.when(is_dup).then(pl.lit(key)).otherwise(pl.col("__column")).alias("__column"),
-        pl.when(is_dup)
-        .then(
-            pl.format(
-                f"{key} {{}} already seen in {{}} row {{}}", pl.col(key), first_file, first_row
-            )
-        )
-        .otherwise(pl.col("__message"))
-        .alias("__message"),
+    lf = lf.join(first_seen, left_on=key, right_on="__key", how="left", maintain_order="left")
+    dup_message = pl.format(
+        f"{key} {{}} already seen in {{}} row {{}}", pl.col(key), "__first_file", "__first_row"
     )
-
-    provenance = [pl.col(FILE_COL).alias("source_file"), pl.col(ROW_COL).alias("source_row")]
-    kept = frame_type.conform(lf.filter(pl.col("__reason").is_null()).with_columns(provenance))
+    reasons = [c.reason for c in checks] + ["duplicate_id"]
+    columns = [c.column for c in checks] + [key]
+    messages = [c.message for c in checks] + [dup_message]
+    index = list(range(len(reasons)))
     raw_json = pl.struct([pl.col(n).cast(pl.String) for n in source_names]).struct.json_encode()
-    quarantine = Quarantine.conform(
-        lf.filter(pl.col("__reason").is_not_null()).select(
-            *provenance,
-            pl.col("__reason").alias("reason"),
-            pl.col("__column").alias("column"),
-            pl.col("__message").alias("message"),
-            raw_json.alias("raw"),
-        )
+    out = lf.select(
+        pl.col(FILE_COL).alias("source_file"),
+        pl.col(ROW_COL).alias("source_row"),
+        pl.col(CHECK).replace_strict(index, reasons, return_dtype=pl.String).alias("reason"),
+        pl.col(CHECK).replace_strict(index, columns, return_dtype=pl.String).alias("column"),
+        pl.coalesce([pl.when(pl.col(CHECK) == i).then(m) for i, m in enumerate(messages)]).alias(
+            "message"
+        ),
+        raw_json.alias("raw"),
     )
-    notes_lf = lf.select(notes) if notes else pl.LazyFrame()
-    return Normalized(kept, quarantine, notes_lf)
+    return Quarantine.conform(out).collect()
 
 
-def _quoted(expr: pl.Expr) -> pl.Expr:
-    return pl.format("'{}'", expr.str.slice(0, 60))
+def _first(exprs: list[pl.Expr]) -> pl.Expr:
+    return pl.coalesce(exprs) if len(exprs) > 1 else exprs[0]
 
 
 def _hint(target: str, dtype: pl.DataType, mapping: Mapping) -> str:
     specs = mapping.columns.get(target, ())
     if isinstance(dtype, pl.Datetime):
         fmts = ", ".join(f for s in specs for f in s.formats) or "ISO 8601"
-        return f"matches none of the formats ({fmts}); add its format under columns.{target}.format"
+        return (
+            f"matches none of the formats ({fmts}) or does not exist in its time zone; "
+            f"add its format under columns.{target}.format"
+        )
     if dtype == pl.Date:
         fmts = ", ".join(f for s in specs for f in s.formats) or "%Y-%m-%d"
         return f"matches none of the date formats ({fmts})"
@@ -230,10 +369,6 @@ def _failure_reason(dtype: pl.DataType) -> str | None:
     if isinstance(dtype, pl.Enum):
         return "bad_code"
     return None
-
-
-def _missing(target: str, reason: str, raw_of) -> _Check:
-    return _Check(raw_of(target).is_null(), reason, target, pl.lit(f"{target} is blank"))
 
 
 def _source_dtype(spec: ColumnSpec, schema: pl.Schema) -> pl.DataType:
@@ -278,105 +413,3 @@ def _parse(
     if spec.map or spec.default is not None:
         return parsers.map_codes(parsers.text(raw), spec, None)
     return raw.cast(pl.String)
-
-
-def _derive_transaction_columns(lf, mapping: Mapping, cols: set[str], raw_of):
-    """Transaction-only derivations (direction from sign, currency) and their checks."""
-    checks: list[_Check] = []
-    signed = any(s.signed for s in mapping.columns.get("amount", ()))
-    negative = pl.col("amount") < 0
-    sign_direction = pl.when(negative).then(pl.lit("out")).otherwise(pl.lit("in"))
-    if "direction" in cols:
-        direction = (
-            pl.coalesce(pl.col("direction").cast(pl.String), sign_direction)
-            if signed
-            else (pl.col("direction").cast(pl.String))
-        )
-        direction_raw = (
-            pl.coalesce(raw_of("direction"), pl.col(RAW + "amount"))
-            if signed
-            else (raw_of("direction"))
-        )
-    else:
-        direction, direction_raw = sign_direction, raw_of("amount")
-    lf = lf.with_columns(
-        direction.cast(pl.Enum(["in", "out"])).alias("direction"),
-        direction_raw.alias(RAW + "direction"),
-    )
-    # A negative amount is fine when its sign carries the direction or agrees with it.
-    lf = lf.with_columns(negative.alias("__negative"), pl.col("amount").abs().cast(MONEY))
-    contradiction = pl.col("__negative") & (pl.col("direction") == "in") & pl.lit(not signed)
-    currency = pl.col("currency").str.to_uppercase()
-    lf = lf.with_columns(currency.alias("currency"))
-    checks.append(
-        _Check(
-            raw_of("currency").is_not_null()
-            & ~pl.col("currency").is_in(sorted(known_currencies())),
-            "unknown_currency",
-            "currency",
-            pl.format(
-                "currency {} is not an ISO 4217 code; map it under columns.currency.map",
-                _quoted(raw_of("currency")),
-            ),
-        )
-    )
-    checks.append(
-        _Check(
-            contradiction & raw_of("amount").is_not_null(),
-            "impossible_value",
-            "amount",
-            pl.format("negative amount {} on a credit (direction in)", _quoted(raw_of("amount"))),
-        )
-    )
-    return lf, checks
-
-
-def _late_transaction_checks(now: datetime) -> list[_Check]:
-    latest = now + timedelta(days=2)
-    return [
-        _Check(
-            pl.col("amount") == 0,
-            "impossible_value",
-            "amount",
-            pl.lit("amount is zero"),
-        ),
-        _Check(
-            pl.col("amount") > MAX_AMOUNT,
-            "impossible_value",
-            "amount",
-            pl.format("amount {} exceeds {}", pl.col("amount").cast(pl.String), pl.lit(MAX_AMOUNT)),
-        ),
-        _Check(
-            (pl.col("ts") < EARLIEST) | (pl.col("ts") > latest),
-            "impossible_value",
-            "ts",
-            pl.format(
-                "timestamp {} is before 1970 or more than 2 days in the future",
-                pl.col("ts").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
-            ),
-        ),
-    ]
-
-
-def _accounts_checks(cols: set[str], now: datetime) -> list[_Check]:
-    today = now.date()
-    out = []
-    if "birth_date" in cols:
-        out.append(
-            _Check(
-                (pl.col("birth_date") > today) | (pl.col("birth_date").dt.year() < 1900),
-                "impossible_value",
-                "birth_date",
-                pl.format("birth date {} is in the future or before 1900", pl.col("birth_date")),
-            )
-        )
-    if "opened_at" in cols:
-        out.append(
-            _Check(
-                pl.col("opened_at") > today + timedelta(days=2),
-                "impossible_value",
-                "opened_at",
-                pl.format("account opening date {} is in the future", pl.col("opened_at")),
-            )
-        )
-    return out

@@ -13,39 +13,54 @@ import polars as pl
 from txflags.mapping import EPOCH_FORMATS, ISO_DATE_FORMATS, ISO_TS_FORMATS, ColumnSpec
 from txflags.schema import MONEY, UTC_TS
 
-_NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)$"
-_CURRENCY_MARKS = r"[\s$€£¥₱₹₩₦₽¤]|USD|EUR|GBP|CAD"
+_MARKS = " \t$€£¥₱₹₩₦₽¤ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # currency signs and codes around a number
 
 
 def text(expr: pl.Expr) -> pl.Expr:
     """Trimmed text; blank becomes null."""
     s = expr.cast(pl.String).str.strip_chars()
-    return pl.when(s.str.len_chars() > 0).then(s).otherwise(None)
+    return pl.when(s != "").then(s).otherwise(None)
 
 
-def clean_number(expr: pl.Expr, decimal: str = ".", thousands: str | None = None) -> pl.Expr:
-    """Normalise number text to ``[-]digits[.digits]``: drop currency marks and thousands
-    separators, turn ``(12.50)`` and ``12.50-`` into ``-12.50``, use ``.`` as the decimal point."""
-    s = expr.str.replace_all(_CURRENCY_MARKS, "")
-    s = s.str.replace(r"^\((.*)\)$", "-$1").str.replace(r"^(.*[^-+])-$", "-$1")
+def parse_number(
+    expr: pl.Expr,
+    dtype: pl.DataType,
+    target: pl.DataType,
+    decimal: str = ".",
+    thousands: str | None = None,
+) -> pl.Expr:
+    """A number from text such as ``$1,250.00``, ``1.250,00 EUR``, ``(12.50)`` or ``12.50-``
+    (the last two negative), or from a numeric column. Null where it does not parse.
+
+    Only declared separators are accepted: with ``thousands`` set, groups must be of three digits
+    (``1,25`` is refused, not read as 125); with ``decimal: ","`` a ``.`` makes the value invalid.
+    """
+    if dtype.is_numeric():
+        return expr.cast(target, strict=False)
+    s = expr.str.strip_chars(_MARKS)
+    negative = (s.str.starts_with("(") & s.str.ends_with(")")) | s.str.ends_with("-")
+    s = s.str.strip_chars_start("(").str.strip_chars_end(")-").str.strip_chars(_MARKS)
     if thousands:
-        s = s.str.replace_all(thousands, "", literal=True)
-    if decimal != ".":  # a "." left over is then not a decimal point: the value fails to parse
-        s = s.str.replace_all(".", "\x00", literal=True).str.replace_all(decimal, ".", literal=True)
-    return pl.when(s.str.contains(_NUMBER_RE)).then(s).otherwise(None)
+        t = "\\" + thousands if thousands in ".^$|?*+()[]{}\\" else thousands
+        d = "\\" + decimal if decimal in ".^$|?*+()[]{}\\" else decimal
+        grouped = rf"^[+-]?\d{{1,3}}({t}\d{{3}})+({d}\d*)?$"
+        well_formed = ~s.str.contains(thousands, literal=True) | s.str.contains(grouped)
+        s = pl.when(well_formed).then(s.str.replace_all(thousands, "", literal=True))
+    if decimal != ".":
+        s = s.str.replace_all(".", "x", literal=True).str.replace_all(decimal, ".", literal=True)
+    value = s.cast(target, strict=False)
+    if target == pl.Float64:
+        value = pl.when(value.is_finite()).then(value)
+    return pl.when(negative).then(-value).otherwise(value)
 
 
 def parse_decimal(expr: pl.Expr, dtype: pl.DataType, spec: ColumnSpec) -> pl.Expr:
     """Exact decimal from text or numbers."""
-    if dtype.is_numeric():
-        return expr.cast(MONEY, strict=False)
-    return clean_number(expr, spec.decimal, spec.thousands).cast(MONEY, strict=False)
+    return parse_number(expr, dtype, MONEY, spec.decimal, spec.thousands)
 
 
 def parse_float(expr: pl.Expr, dtype: pl.DataType, spec: ColumnSpec) -> pl.Expr:
-    if dtype.is_numeric():
-        return expr.cast(pl.Float64, strict=False)
-    return clean_number(expr, spec.decimal, spec.thousands).cast(pl.Float64, strict=False)
+    return parse_number(expr, dtype, pl.Float64, spec.decimal, spec.thousands)
 
 
 def parse_int(
@@ -130,22 +145,27 @@ def parse_date(expr: pl.Expr, dtype: pl.DataType, spec: ColumnSpec) -> pl.Expr:
 
 
 def map_codes(expr: pl.Expr, spec: ColumnSpec, allowed: list[str] | None) -> pl.Expr:
-    """Apply the spec's value map. For enum targets, canonical values pass through as they are
-    (any case); anything else becomes ``spec.default`` or null (a bad code)."""
+    """Apply the spec's value map with one vectorised lookup.
+
+    Keys match case-insensitively unless ``spec.case_sensitive``. For enum targets (``allowed``)
+    canonical values pass through in any case; anything else becomes ``spec.default``, or null
+    (a bad code). Free-text targets keep values the map does not name.
+    """
     s = expr.cast(pl.String)
+    fold = (lambda v: v) if spec.case_sensitive else str.upper
     key = s if spec.case_sensitive else s.str.to_uppercase()
-    candidates = []
-    if spec.map:
-        old = list(spec.map) if spec.case_sensitive else [k.upper() for k in spec.map]
-        new = [str(v) for v in spec.map.values()]
-        candidates.append(key.replace_strict(old, new, default=None, return_dtype=pl.String))
-    if allowed:
-        lowered = s.str.to_lowercase()
-        candidates.append(pl.when(lowered.is_in(allowed)).then(lowered).otherwise(None))
-    elif not spec.map:
-        candidates.append(s)
+    table: dict[str, str] = {}
+    for value in allowed or []:
+        table[fold(value)] = value
+    for source, canonical in (spec.map or {}).items():
+        table[fold(source)] = str(canonical)
     if spec.default is not None:
-        candidates.append(pl.when(s.is_not_null()).then(pl.lit(str(spec.default))).otherwise(None))
-    elif not allowed and spec.map:
-        candidates.append(s)  # free-text columns keep unmapped values as they are
-    return pl.coalesce(candidates) if len(candidates) > 1 else candidates[0]
+        fallback: pl.Expr | None = pl.lit(str(spec.default))
+    else:
+        fallback = None if allowed else s
+    if not table:
+        return s if fallback is None else pl.when(s.is_not_null()).then(fallback)
+    mapped = key.replace_strict(
+        list(table), list(table.values()), default=fallback, return_dtype=pl.String
+    )
+    return pl.when(s.is_not_null()).then(mapped) if fallback is not None else mapped

@@ -25,7 +25,9 @@ def run(expr, values, dtype=pl.String):
         ("1,250.00", ".", ",", "1250.00"),
         ("$1,250.00", ".", ",", "1250.00"),
         ("1.250,00", ",", ".", "1250.00"),
-        ("1 250,00", ",", None, "1250.00"),
+        ("1 250,00", ",", " ", "1250.00"),
+        ("1 250,00", ",", None, None),  # undeclared separator: refuse
+        ("1,25", ".", ",", None),  # malformed grouping is refused, not read as 125
         ("(12.50)", ".", None, "-12.50"),
         ("12.50-", ".", None, "-12.50"),
         ("-0.5", ".", None, "-0.5"),
@@ -34,7 +36,7 @@ def run(expr, values, dtype=pl.String):
         ("1,250.00", ".", None, None),  # thousands separator not declared: refuse, do not guess
         ("1.5", ",", None, None),  # '.' is not the decimal point here
         ("ten", ".", None, None),
-        ("1e5", ".", None, None),
+        ("1e5", ".", None, "100000"),  # exact scientific notation is accepted
         ("inf", ".", None, None),
     ],
 )
