@@ -17,30 +17,52 @@ def register(app: typer.Typer) -> None:
 
 def synth(
     out: Path = typer.Option(..., "--out", "-o", help="Output directory (created if absent)."),
-    customers: int = typer.Option(2000, "--customers", "-n", help="Number of customers "
-                                  "(one account each)."),
+    customers: int = typer.Option(
+        2000, "--customers", "-n", help="Number of customers (one account each)."
+    ),
     days: int = typer.Option(90, "--days", "-d", help="Length of the period in days."),
-    seed: int = typer.Option(0, "--seed", "-s", help="Master seed: same seed and options give "
-                             "byte-identical files."),
-    start: str = typer.Option("2026-01-01", "--start", help="First day of the period "
-                              "(YYYY-MM-DD, local time of each city)."),
-    per_day: bool = typer.Option(False, "--per-day", help="Write days/transactions-YYYY-MM-DD "
-                                 "files (by UTC date) instead of one transactions file."),
+    seed: int = typer.Option(
+        0, "--seed", "-s", help="Master seed: same seed and options give byte-identical files."
+    ),
+    start: str = typer.Option(
+        "2026-01-01",
+        "--start",
+        help="First day of the period (YYYY-MM-DD, local time of each city).",
+    ),
+    per_day: bool = typer.Option(
+        False,
+        "--per-day",
+        help="Write days/transactions-YYYY-MM-DD "
+        "files (by UTC date) instead of one transactions file.",
+    ),
     fmt: str = typer.Option("parquet", "--format", "-f", help="parquet (default) or csv."),
-    prevalence_scale: float = typer.Option(1.0, "--prevalence-scale", help="Multiply every "
-                                           "scheme and lookalike prevalence by X."),
-    noise: float = typer.Option(0.1, "--noise", help="Share (0..1) of ordinary customers "
-                                "given one random off-pattern event."),
-    partial: float = typer.Option(0.2, "--partial", help="Probability (0..1) that an optional "
-                                  "indicator is left out of a scheme instance."),
-    evasion: float = typer.Option(0.0, "--evasion", help="0..1: amounts further under "
-                                  "thresholds, activity spread over more days."),
-    chunk: int = typer.Option(5000, "--chunk", help="Customers generated (and held in memory) "
-                              "at a time."),
-    settings: list[str] = typer.Option([], "--set", help="Any SynthConfig field or "
-                                       "prevalence.NAME as key=value; repeatable."),
-    profile: Path | None = typer.Option(None, "--profile", help="YAML file of settings "
-                                        "(e.g. prevalence: {sex_ring: 0.01})."),
+    prevalence_scale: float = typer.Option(
+        1.0, "--prevalence-scale", help="Multiply every scheme and lookalike prevalence by X."
+    ),
+    noise: float = typer.Option(
+        0.1,
+        "--noise",
+        help="Share (0..1) of ordinary customers given one random off-pattern event.",
+    ),
+    partial: float = typer.Option(
+        0.2,
+        "--partial",
+        help="Probability (0..1) that an optional indicator is left out of a scheme instance.",
+    ),
+    evasion: float = typer.Option(
+        0.0,
+        "--evasion",
+        help="0..1: amounts further under thresholds, activity spread over more days.",
+    ),
+    chunk: int = typer.Option(
+        5000, "--chunk", help="Customers generated (and held in memory) at a time."
+    ),
+    settings: list[str] = typer.Option(
+        [], "--set", help="Any SynthConfig field or prevalence.NAME as key=value; repeatable."
+    ),
+    profile: Path | None = typer.Option(
+        None, "--profile", help="YAML file of settings (e.g. prevalence: {sex_ring: 0.01})."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a machine-readable summary."),
 ) -> None:
     """Generate synthetic transactions, accounts and ground truth (schemes and lookalikes)."""
@@ -51,9 +73,17 @@ def synth(
         start_date = date.fromisoformat(start)
     except ValueError:
         raise InputError(f"--start must be a date like 2026-01-01 (got {start!r})") from None
-    cfg = SynthConfig(customers=customers, days=days, seed=seed, start=start_date,
-                      chunk_customers=chunk, prevalence_scale=prevalence_scale, noise=noise,
-                      partial=partial, evasion=evasion)
+    cfg = SynthConfig(
+        customers=customers,
+        days=days,
+        seed=seed,
+        start=start_date,
+        chunk_customers=chunk,
+        prevalence_scale=prevalence_scale,
+        noise=noise,
+        partial=partial,
+        evasion=evasion,
+    )
     if profile is not None:
         cfg = cfg.with_settings(load_profile(profile))
     if settings:
@@ -72,8 +102,10 @@ def synth(
 
         summary = generate(cfg, out, fmt=fmt, per_day=per_day, progress=tick)
     s = summary.as_dict()
-    typer.echo(f"wrote {s['rows']:,} transactions for {s['accounts']:,} accounts to {out} "
-               f"in {s['seconds']:.1f}s")
+    typer.echo(
+        f"wrote {s['rows']:,} transactions for {s['accounts']:,} accounts to {out} "
+        f"in {s['seconds']:.1f}s"
+    )
     typer.echo(f"positives: {s['positives']:,} accounts; lookalikes: {s['lookalikes']:,}")
     fams = ", ".join(f"{k} {v}" for k, v in s["positives_by_family"].items())
     typer.echo(f"positives by family: {fams}")

@@ -8,5 +8,13 @@ from txflags.synthetic.config import LOOKALIKE_PREVALENCE, SCHEME_PREVALENCE, Sy
 from txflags.synthetic.generate import Summary, generate, generate_chunk
 from txflags.synthetic.truth import FAMILIES, TYPOLOGIES
 
-__all__ = ["SynthConfig", "generate", "generate_chunk", "Summary", "SCHEME_PREVALENCE",
-           "LOOKALIKE_PREVALENCE", "FAMILIES", "TYPOLOGIES"]
+__all__ = [
+    "SynthConfig",
+    "generate",
+    "generate_chunk",
+    "Summary",
+    "SCHEME_PREVALENCE",
+    "LOOKALIKE_PREVALENCE",
+    "FAMILIES",
+    "TYPOLOGIES",
+]

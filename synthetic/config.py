@@ -13,31 +13,35 @@ from typing import Any
 from txflags.errors import InputError
 
 #: Default prevalence of each scheme: the share of customers who are members of an instance.
-SCHEME_PREVALENCE: Mapping[str, float] = MappingProxyType({
-    "sex_ring": 0.004,
-    "ocse_ring": 0.002,
-    "labour_ring": 0.003,
-    "imb_network": 0.0015,
-    "crypto_cashout": 0.0015,
-    "funnel_mule": 0.002,
-    "sextortion": 0.001,
-})
+SCHEME_PREVALENCE: Mapping[str, float] = MappingProxyType(
+    {
+        "sex_ring": 0.004,
+        "ocse_ring": 0.002,
+        "labour_ring": 0.003,
+        "imb_network": 0.0015,
+        "crypto_cashout": 0.0015,
+        "funnel_mule": 0.002,
+        "sextortion": 0.001,
+    }
+)
 
 #: Default prevalence of each hard lookalike (benign, label 0): share of customers.
-LOOKALIKE_PREVALENCE: Mapping[str, float] = MappingProxyType({
-    "migrant_remitter": 0.006,
-    "travelling_sales": 0.004,
-    "trucker": 0.003,
-    "crypto_dca": 0.005,
-    "tipped_night_worker": 0.004,
-    "student_supported": 0.004,
-    "roommates": 0.004,
-    "cash_business": 0.003,
-    "dating_app_subscriber": 0.005,
-    "disaster_motel_family": 0.002,
-    "freelancer_p2p": 0.004,
-    "large_family": 0.003,
-})
+LOOKALIKE_PREVALENCE: Mapping[str, float] = MappingProxyType(
+    {
+        "migrant_remitter": 0.006,
+        "travelling_sales": 0.004,
+        "trucker": 0.003,
+        "crypto_dca": 0.005,
+        "tipped_night_worker": 0.004,
+        "student_supported": 0.004,
+        "roommates": 0.004,
+        "cash_business": 0.003,
+        "dating_app_subscriber": 0.005,
+        "disaster_motel_family": 0.002,
+        "freelancer_p2p": 0.004,
+        "large_family": 0.003,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -76,31 +80,46 @@ class SynthConfig:
 
     def validate(self) -> None:
         """Raise ``InputError`` naming the first bad parameter."""
+
         def need(ok: bool, msg: str) -> None:
             if not ok:
                 raise InputError(msg)
 
-        need(isinstance(self.customers, int) and 1 <= self.customers <= 50_000_000,
-             f"customers must be an integer in 1..50,000,000 (got {self.customers!r})")
-        need(isinstance(self.days, int) and 1 <= self.days <= 3660,
-             f"days must be an integer in 1..3660 (got {self.days!r})")
+        need(
+            isinstance(self.customers, int) and 1 <= self.customers <= 50_000_000,
+            f"customers must be an integer in 1..50,000,000 (got {self.customers!r})",
+        )
+        need(
+            isinstance(self.days, int) and 1 <= self.days <= 3660,
+            f"days must be an integer in 1..3660 (got {self.days!r})",
+        )
         need(isinstance(self.start, date), f"start must be a date (got {self.start!r})")
-        need(isinstance(self.seed, int) and 0 <= self.seed < 2**63,
-             f"seed must be a non-negative integer (got {self.seed!r})")
-        need(isinstance(self.chunk_customers, int) and 100 <= self.chunk_customers <= 1_000_000,
-             f"chunk_customers must be in 100..1,000,000 (got {self.chunk_customers!r})")
-        need(0 <= self.prevalence_scale <= 20,
-             f"prevalence_scale must be in 0..20 (got {self.prevalence_scale!r})")
+        need(
+            isinstance(self.seed, int) and 0 <= self.seed < 2**63,
+            f"seed must be a non-negative integer (got {self.seed!r})",
+        )
+        need(
+            isinstance(self.chunk_customers, int) and 100 <= self.chunk_customers <= 1_000_000,
+            f"chunk_customers must be in 100..1,000,000 (got {self.chunk_customers!r})",
+        )
+        need(
+            0 <= self.prevalence_scale <= 20,
+            f"prevalence_scale must be in 0..20 (got {self.prevalence_scale!r})",
+        )
         for name in ("noise", "partial", "evasion"):
             v = getattr(self, name)
             need(isinstance(v, int | float) and 0 <= v <= 1, f"{name} must be in 0..1 (got {v!r})")
-        need(0 <= self.business_share <= 0.5,
-             f"business_share must be in 0..0.5 (got {self.business_share!r})")
+        need(
+            0 <= self.business_share <= 0.5,
+            f"business_share must be in 0..0.5 (got {self.business_share!r})",
+        )
         known = set(SCHEME_PREVALENCE) | set(LOOKALIKE_PREVALENCE)
         for k, v in self.prevalence.items():
             need(k in known, f"unknown prevalence key {k!r}; known: {', '.join(sorted(known))}")
-            need(isinstance(v, int | float) and 0 <= v <= 0.2,
-                 f"prevalence of {k} must be in 0..0.2 (got {v!r})")
+            need(
+                isinstance(v, int | float) and 0 <= v <= 0.2,
+                f"prevalence of {k} must be in 0..0.2 (got {v!r})",
+            )
         total = sum(self.rates().values())
         need(total <= 0.5, f"scheme and lookalike prevalences add up to {total:.3f}; keep <= 0.5")
 
@@ -115,7 +134,11 @@ class SynthConfig:
         changes: dict[str, Any] = {}
         prev = dict(self.prevalence)
         for key, raw in settings.items():
-            if key.startswith("prevalence.") or key in SCHEME_PREVALENCE or key in LOOKALIKE_PREVALENCE:
+            if (
+                key.startswith("prevalence.")
+                or key in SCHEME_PREVALENCE
+                or key in LOOKALIKE_PREVALENCE
+            ):
                 name = key.removeprefix("prevalence.")
                 prev[name] = _number(key, raw)
             elif key == "prevalence" and isinstance(raw, Mapping):
@@ -123,8 +146,10 @@ class SynthConfig:
             elif key in fields:
                 changes[key] = _coerce(key, raw, type(getattr(self, key)))
             else:
-                raise InputError(f"unknown setting {key!r}; settable: {', '.join(sorted(fields))}"
-                                 " or prevalence.NAME")
+                raise InputError(
+                    f"unknown setting {key!r}; settable: {', '.join(sorted(fields))}"
+                    " or prevalence.NAME"
+                )
         return dataclasses.replace(self, prevalence=prev, **changes)
 
 

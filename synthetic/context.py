@@ -42,9 +42,12 @@ class Ctx:
     def rng(self, *names: str | int) -> np.random.Generator:
         """A generator seeded from (seed, chunk, names): independent of every other component."""
         key = tuple(n if isinstance(n, int) else stable_key(n) for n in names)
-        return np.random.default_rng(np.random.SeedSequence(self.cfg.seed,
-                                                            spawn_key=(self.chunk, *key)))
+        return np.random.default_rng(
+            np.random.SeedSequence(self.cfg.seed, spawn_key=(self.chunk, *key))
+        )
 
     def at(self, day: np.ndarray | int, tod_us: np.ndarray | int) -> np.ndarray:
         """Local wall-clock µs of a day index and a time of day."""
-        return self.t0 + np.asarray(day, dtype=np.int64) * DAY_US + np.asarray(tod_us, dtype=np.int64)
+        return (
+            self.t0 + np.asarray(day, dtype=np.int64) * DAY_US + np.asarray(tod_us, dtype=np.int64)
+        )

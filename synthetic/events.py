@@ -43,9 +43,59 @@ INTERNAL: dict[str, pl.DataType] = {
 
 # Hour-of-day weight profiles (local time), 24 values each.
 _H = {
-    "day": [1, 0.5, 0.3, 0.2, 0.3, 1, 3, 6, 9, 11, 12, 13, 14, 13, 12, 12, 13, 14, 13, 11, 8, 5, 3, 2],
+    "day": [
+        1,
+        0.5,
+        0.3,
+        0.2,
+        0.3,
+        1,
+        3,
+        6,
+        9,
+        11,
+        12,
+        13,
+        14,
+        13,
+        12,
+        12,
+        13,
+        14,
+        13,
+        11,
+        8,
+        5,
+        3,
+        2,
+    ],
     "meal": [1, 0.5, 0.2, 0.1, 0.1, 0.5, 2, 5, 6, 4, 4, 12, 16, 10, 4, 3, 4, 8, 14, 14, 9, 5, 3, 2],
-    "evening": [3, 1.5, 0.8, 0.3, 0.2, 0.3, 1, 2, 3, 4, 5, 6, 7, 7, 7, 8, 10, 13, 15, 15, 13, 10, 7, 5],
+    "evening": [
+        3,
+        1.5,
+        0.8,
+        0.3,
+        0.2,
+        0.3,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        7,
+        7,
+        8,
+        10,
+        13,
+        15,
+        15,
+        13,
+        10,
+        7,
+        5,
+    ],
     "office": [0, 0, 0, 0, 0, 0, 0.5, 2, 8, 12, 12, 12, 10, 11, 12, 12, 10, 6, 2, 0.5, 0, 0, 0, 0],
     "post": [0, 0, 0, 0, 0, 1, 4, 8, 6, 3, 1, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     "night": [12, 11, 9, 7, 4, 2, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 8, 11],
@@ -84,8 +134,9 @@ def day_weights(start: date, days: int, week: str) -> np.ndarray:
     return w / w.sum()
 
 
-def lognormal(rng: np.random.Generator, n: int, median: float, sigma: float,
-              lo: float = 0.5, hi: float = 1e7) -> np.ndarray:
+def lognormal(
+    rng: np.random.Generator, n: int, median: float, sigma: float, lo: float = 0.5, hi: float = 1e7
+) -> np.ndarray:
     """Amounts from a lognormal with the given median, clipped to [lo, hi]."""
     return np.clip(median * np.exp(sigma * rng.standard_normal(n)), lo, hi)
 
@@ -118,11 +169,24 @@ class EventBuffer:
         self._cols: dict[str, list[pl.Series]] = {k: [] for k in INTERNAL}
         self.home = home  # home city index of each chunk-local customer
 
-    def add(self, cust: object, ts: object, direction: object, usd: object, channel: object,
-            **kw: object) -> None:
+    def add(
+        self,
+        cust: object,
+        ts: object,
+        direction: object,
+        usd: object,
+        channel: object,
+        **kw: object,
+    ) -> None:
         """Add rows. Keyword names are the other ``INTERNAL`` columns."""
-        cols = {"cust": cust, "ts": ts, "direction": direction, "usd": usd, "channel": channel,
-                **kw}
+        cols = {
+            "cust": cust,
+            "ts": ts,
+            "direction": direction,
+            "usd": usd,
+            "channel": channel,
+            **kw,
+        }
         unknown = set(cols) - set(INTERNAL)
         if unknown:
             raise TypeError(f"unknown event column(s): {sorted(unknown)}")
@@ -141,18 +205,46 @@ class EventBuffer:
                 raise ValueError(f"event column {k} has {len(s)} values, expected {n}")
             self._cols[k].append(s)
 
-    def transfer(self, src: object, dst: object, ts: object, usd: object, channel: str, *,
-                 typ_src: str | None = None, typ_dst: str | None = None,
-                 inst: str | None = None, **kw: object) -> None:
+    def transfer(
+        self,
+        src: object,
+        dst: object,
+        ts: object,
+        usd: object,
+        channel: str,
+        *,
+        typ_src: str | None = None,
+        typ_dst: str | None = None,
+        inst: str | None = None,
+        **kw: object,
+    ) -> None:
         """A transfer between two customers: one row on each side, each naming the other."""
         kw.setdefault("online", True)
         kw.setdefault("place", False)
         # both sides share the sender's clock so that the two rows carry the same UTC time
         kw.setdefault("loc", self.home[np.asarray(src)])
-        self.add(src, ts, "out", usd, channel, cp_cust=dst, typ=typ_src,
-                 inst=inst if typ_src else None, **kw)
-        self.add(dst, ts, "in", usd, channel, cp_cust=src, typ=typ_dst,
-                 inst=inst if typ_dst else None, **kw)
+        self.add(
+            src,
+            ts,
+            "out",
+            usd,
+            channel,
+            cp_cust=dst,
+            typ=typ_src,
+            inst=inst if typ_src else None,
+            **kw,
+        )
+        self.add(
+            dst,
+            ts,
+            "in",
+            usd,
+            channel,
+            cp_cust=src,
+            typ=typ_dst,
+            inst=inst if typ_dst else None,
+            **kw,
+        )
 
     def frame(self) -> pl.DataFrame:
         if not self._cols["cust"]:

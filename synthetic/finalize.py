@@ -40,26 +40,32 @@ def finalize(ctx: Ctx, ev: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     device = pl.Series(pop.device, dtype=pl.String)
     ip = pl.Series(pop.ip, dtype=pl.String)
     loc_s = pl.Series(loc)
-    df = ev.with_columns(
-        seq=pl.int_range(pl.len(), dtype=pl.Int64),
-        ts=pl.Series(ts_utc),
-        keep=pl.Series(keep),
-        account_id=acc.gather(cust),
-        customer_id=cid.gather(cust),
-        currency=pl.Series(pop.currency(), dtype=pl.String).gather(cust),
-        amount=pl.Series(cents).cast(MONEY) / 100,
-        amount_usd=pl.Series(cents * rate / 100),
-        counterparty_id=pl.when(internal).then(acc.gather(cp_idx)).otherwise(ev["cp_id"]),
-        counterparty_name=pl.when(internal).then(names.gather(cp_idx)).otherwise(ev["cp_name"]),
-        counterparty_country=pl.when(internal).then(home_country.gather(cp_idx))
-        .otherwise(ev["cp_country"]),
-        city=pl.when(pl.col("place")).then(pl.Series(NAMES).gather(loc_s)),
-        region=pl.when(pl.col("place")).then(pl.Series(REGIONS).gather(loc_s)),
-        country=pl.coalesce(pl.col("country"),
-                            pl.when(pl.col("place")).then(pl.Series(COUNTRIES).gather(loc_s))),
-        device_id=pl.when(pl.col("online")).then(device.gather(cust)),
-        ip=pl.when(pl.col("online")).then(ip.gather(cust)),
-    ).filter(pl.col("keep")).sort(["ts", "seq"])
+    df = (
+        ev.with_columns(
+            seq=pl.int_range(pl.len(), dtype=pl.Int64),
+            ts=pl.Series(ts_utc),
+            keep=pl.Series(keep),
+            account_id=acc.gather(cust),
+            customer_id=cid.gather(cust),
+            currency=pl.Series(pop.currency(), dtype=pl.String).gather(cust),
+            amount=pl.Series(cents).cast(MONEY) / 100,
+            amount_usd=pl.Series(cents * rate / 100),
+            counterparty_id=pl.when(internal).then(acc.gather(cp_idx)).otherwise(ev["cp_id"]),
+            counterparty_name=pl.when(internal).then(names.gather(cp_idx)).otherwise(ev["cp_name"]),
+            counterparty_country=pl.when(internal)
+            .then(home_country.gather(cp_idx))
+            .otherwise(ev["cp_country"]),
+            city=pl.when(pl.col("place")).then(pl.Series(NAMES).gather(loc_s)),
+            region=pl.when(pl.col("place")).then(pl.Series(REGIONS).gather(loc_s)),
+            country=pl.coalesce(
+                pl.col("country"), pl.when(pl.col("place")).then(pl.Series(COUNTRIES).gather(loc_s))
+            ),
+            device_id=pl.when(pl.col("online")).then(device.gather(cust)),
+            ip=pl.when(pl.col("online")).then(ip.gather(cust)),
+        )
+        .filter(pl.col("keep"))
+        .sort(["ts", "seq"])
+    )
     prefix = f"T{ctx.chunk:05d}"
     df = df.with_columns(
         txn_id=pl.lit(prefix) + pl.int_range(pl.len()).cast(pl.String).str.zfill(8),

@@ -66,12 +66,15 @@ class Summary:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "rows": self.rows, "accounts": self.accounts, "positives": self.positives,
+            "rows": self.rows,
+            "accounts": self.accounts,
+            "positives": self.positives,
             "lookalikes": self.lookalikes,
             "positives_by_family": dict(sorted(self.positives_by_family.items())),
             "lookalikes_by_name": dict(sorted(self.lookalikes_by_name.items())),
             "instances_by_scheme": dict(sorted(self.instances_by_scheme.items())),
-            "files": self.files, "seconds": round(self.seconds, 3),
+            "files": self.files,
+            "seconds": round(self.seconds, 3),
         }
 
 
@@ -105,8 +108,14 @@ def generate_chunk(cfg: SynthConfig, chunk: int) -> ChunkData:
     return ChunkData(txns, accounts, ctx.truth.frame(accounts["account_id"]), truth_txn)
 
 
-def generate(cfg: SynthConfig, out: Path | str, *, fmt: str = "parquet", per_day: bool = False,
-             progress: Callable[[int, int], None] | None = None) -> Summary:
+def generate(
+    cfg: SynthConfig,
+    out: Path | str,
+    *,
+    fmt: str = "parquet",
+    per_day: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Summary:
     """Write a dataset for ``cfg`` into ``out``; ``progress(done, total)`` after each chunk."""
     if fmt not in FORMATS:
         raise InputError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
@@ -117,6 +126,7 @@ def generate(cfg: SynthConfig, out: Path | str, *, fmt: str = "parquet", per_day
     writer = DatasetWriter(out, fmt, per_day)
     summary = Summary()
     chunks = -(-cfg.customers // cfg.chunk_customers)
+
     def write(data: ChunkData) -> None:
         writer.write("transactions", data.transactions)
         writer.write("accounts", data.accounts)

@@ -12,9 +12,18 @@ from txflags.synthetic.cities import CITIES, N_CITIES, RESIDENT_WEIGHTS
 from txflags.synthetic.context import Ctx
 from txflags.synthetic.events import DAY_US, day_weights, ids, in_window, lognormal, tod
 
-EMPLOYERS = ("NORTHWIND LOGISTICS", "CONTOSO HEALTH", "ACME RETAIL", "FABRIKAM FOODS",
-             "LAKESIDE SCHOOLS", "METRO TRANSIT", "SUMMIT BUILDERS", "BRIGHTPATH TECH",
-             "CITY OF SPRINGFIELD", "HARBOR HOSPITAL")
+EMPLOYERS = (
+    "NORTHWIND LOGISTICS",
+    "CONTOSO HEALTH",
+    "ACME RETAIL",
+    "FABRIKAM FOODS",
+    "LAKESIDE SCHOOLS",
+    "METRO TRANSIT",
+    "SUMMIT BUILDERS",
+    "BRIGHTPATH TECH",
+    "CITY OF SPRINGFIELD",
+    "HARBOR HOSPITAL",
+)
 _ATM_AMOUNTS = np.array([20, 40, 60, 80, 100, 100, 120, 140, 200, 200, 300, 400], dtype=float)
 
 # (kind, base rate per day, merchants, median USD, sigma, hour profile, week profile, online)
@@ -36,10 +45,11 @@ def generate_legit(ctx: Ctx) -> None:
     pop = ctx.pop
     indiv = ~pop.is_biz
     normal = indiv & ~pop.cash_only
-    for k, (name, rate, merchants, med, sig, hours, week, online) in enumerate(CARD_KINDS):
+    for k, (_name, rate, merchants, med, sig, hours, week, online) in enumerate(CARD_KINDS):
         rng = ctx.rng("legit", k)
-        _poisson_card(ctx, rng, indiv, rate * pop.activity, merchants, med, sig, hours, week,
-                      online)
+        _poisson_card(
+            ctx, rng, indiv, rate * pop.activity, merchants, med, sig, hours, week, online
+        )
     _atm(ctx, ctx.rng("legit", "atm"), indiv)
     _cash_deposits(ctx, ctx.rng("legit", "cashdep"), indiv)
     _p2p(ctx, ctx.rng("legit", "p2p"), normal)
@@ -57,22 +67,41 @@ def _who(mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
-def _counts(rng: np.random.Generator, idx: np.ndarray, rate: np.ndarray | float,
-            days: int) -> np.ndarray:
+def _counts(
+    rng: np.random.Generator, idx: np.ndarray, rate: np.ndarray | float, days: int
+) -> np.ndarray:
     lam = np.broadcast_to(np.asarray(rate, dtype=float), idx.shape) * days
     return np.repeat(idx, rng.poisson(lam))
 
 
-def _poisson_card(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray, rate: np.ndarray,
-                  merchants: cat.Merchants, med: float, sig: float, hours: str, week: str,
-                  online: bool) -> None:
+def _poisson_card(
+    ctx: Ctx,
+    rng: np.random.Generator,
+    mask: np.ndarray,
+    rate: np.ndarray,
+    merchants: cat.Merchants,
+    med: float,
+    sig: float,
+    hours: str,
+    week: str,
+    online: bool,
+) -> None:
     idx = _who(mask)
     cust = _counts(rng, idx, rate[idx], ctx.days)
     m = len(cust)
     day = rng.choice(ctx.days, m, p=day_weights(ctx.start, ctx.days, week))
     names, mcc = cat.pick(rng, merchants, m)
-    ctx.buf.add(cust, ctx.at(day, tod(rng, m, hours)), "out", lognormal(rng, m, med, sig),
-                "card", mcc=mcc, merchant=names, online=online, place=not online)
+    ctx.buf.add(
+        cust,
+        ctx.at(day, tod(rng, m, hours)),
+        "out",
+        lognormal(rng, m, med, sig),
+        "card",
+        mcc=mcc,
+        merchant=names,
+        online=online,
+        place=not online,
+    )
 
 
 def _atm(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
@@ -80,9 +109,16 @@ def _atm(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
     cust = _counts(rng, idx, 0.06 * ctx.pop.cash[idx], ctx.days)
     m = len(cust)
     day = rng.integers(0, ctx.days, m)
-    ctx.buf.add(cust, ctx.at(day, tod(rng, m, "day")), "out",
-                _ATM_AMOUNTS[rng.integers(0, len(_ATM_AMOUNTS), m)], "atm", mcc=6011,
-                merchant="ATM WITHDRAWAL", location_id=ids("ATM-", rng.integers(1, 40, m)))
+    ctx.buf.add(
+        cust,
+        ctx.at(day, tod(rng, m, "day")),
+        "out",
+        _ATM_AMOUNTS[rng.integers(0, len(_ATM_AMOUNTS), m)],
+        "atm",
+        mcc=6011,
+        merchant="ATM WITHDRAWAL",
+        location_id=ids("ATM-", rng.integers(1, 40, m)),
+    )
 
 
 def _cash_deposits(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
@@ -91,8 +127,14 @@ def _cash_deposits(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None
     m = len(cust)
     day = rng.choice(ctx.days, m, p=day_weights(ctx.start, ctx.days, "weekday"))
     usd = np.round(lognormal(rng, m, 220, 0.8, 20, 5000), -1)
-    ctx.buf.add(cust, ctx.at(day, tod(rng, m, "office")), "in", usd, "cash",
-                location_id=ids("BR-", rng.integers(1, 30, m), 4))
+    ctx.buf.add(
+        cust,
+        ctx.at(day, tod(rng, m, "office")),
+        "in",
+        usd,
+        "cash",
+        location_id=ids("BR-", rng.integers(1, 30, m), 4),
+    )
 
 
 def _p2p(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
@@ -106,8 +148,17 @@ def _p2p(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
         # friends and family: a small circle per customer (ids stable per customer)
         friend = (pop.gidx[cust] * 31 + rng.integers(0, 6, m)) % 1_000_000_007
         cp_id = pl.Series(friend).cast(pl.String).str.pad_start(10, "0")
-        ctx.buf.add(cust, ctx.at(day, tod(rng, m, "evening")), direction, usd, "p2p",
-                    cp_id="P2P-" + cp_id, cp_name=cat.fake_names(rng, m), online=True, place=False)
+        ctx.buf.add(
+            cust,
+            ctx.at(day, tod(rng, m, "evening")),
+            direction,
+            usd,
+            "p2p",
+            cp_id="P2P-" + cp_id,
+            cp_name=cat.fake_names(rng, m),
+            online=True,
+            place=False,
+        )
     # transfers between two customers of the bank (both sides)
     src = _counts(rng, idx, 0.012 * pop.p2p[idx], ctx.days)
     if len(idx) > 1 and len(src):
@@ -116,14 +167,21 @@ def _p2p(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
         src, dst = src[keep], dst[keep]
         m = len(src)
         day = rng.integers(0, ctx.days, m)
-        ctx.buf.transfer(src, dst, ctx.at(day, tod(rng, m, "evening")),
-                         np.maximum(5, np.round(lognormal(rng, m, 50, 0.8) / 5) * 5), "p2p",
-                         memo=pl.Series(["dinner", "rent share", "gift", "thanks", "tickets"])
-                         .gather(rng.integers(0, 5, m)))
+        ctx.buf.transfer(
+            src,
+            dst,
+            ctx.at(day, tod(rng, m, "evening")),
+            np.maximum(5, np.round(lognormal(rng, m, 50, 0.8) / 5) * 5),
+            "p2p",
+            memo=pl.Series(["dinner", "rent share", "gift", "thanks", "tickets"]).gather(
+                rng.integers(0, 5, m)
+            ),
+        )
 
 
-def periodic(idx: np.ndarray, phase: np.ndarray, period: int, days: int) -> tuple[np.ndarray,
-                                                                                  np.ndarray]:
+def periodic(
+    idx: np.ndarray, phase: np.ndarray, period: int, days: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(customer, day) of events every ``period`` days from each customer's ``phase``."""
     k = np.arange(0, days // period + 2)
     grid = phase[:, None] + k[None, :] * period
@@ -142,8 +200,9 @@ def month_days(start: date, days: int) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
-def monthly(idx: np.ndarray, dom: np.ndarray, start: date, days: int) -> tuple[np.ndarray,
-                                                                             np.ndarray]:
+def monthly(
+    idx: np.ndarray, dom: np.ndarray, start: date, days: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(customer, day) of a monthly event on day-of-month ``dom`` (1..28)."""
     grid = month_days(start, days)[None, :] + (dom[:, None] - 1)
     ok = (grid >= 0) & (grid < days)
@@ -165,8 +224,17 @@ def _payroll(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
     m = len(cust)
     usd = np.round(pop.income[cust] / 26 * 0.75 * rng.normal(1, 0.03, m), 2)
     emp = pl.Series(EMPLOYERS).gather(pop.gidx[cust] % len(EMPLOYERS))
-    ctx.buf.add(cust, ctx.at(day, tod(rng, m, "post")), "in", usd, "ach", cp_name=emp,
-                cp_id="ORIG-" + emp.str.replace_all(" ", ""), memo="PAYROLL", place=False)
+    ctx.buf.add(
+        cust,
+        ctx.at(day, tod(rng, m, "post")),
+        "in",
+        usd,
+        "ach",
+        cp_name=emp,
+        cp_id="ORIG-" + emp.str.replace_all(" ", ""),
+        memo="PAYROLL",
+        place=False,
+    )
 
 
 def _benefits(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
@@ -174,24 +242,46 @@ def _benefits(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
     cust, day = monthly(idx, np.full(len(idx), 3), ctx.start, ctx.days)
     m = len(cust)
     usd = np.round(np.clip(ctx.pop.income[cust] / 12 * 0.6, 600, 3500), 2)
-    ctx.buf.add(cust, ctx.at(_weekday_shift(ctx, day), tod(rng, m, "post")), "in", usd, "ach",
-                cp_name="GOVT BENEFITS", cp_id="ORIG-GOVTBENEFITS", memo="BENEFIT", place=False)
+    ctx.buf.add(
+        cust,
+        ctx.at(_weekday_shift(ctx, day), tod(rng, m, "post")),
+        "in",
+        usd,
+        "ach",
+        cp_name="GOVT BENEFITS",
+        cp_id="ORIG-GOVTBENEFITS",
+        memo="BENEFIT",
+        place=False,
+    )
 
 
 def _bills(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
     pop = ctx.pop
     idx = _who(mask)
-    bills = (("CITY RENTALS MGMT", 1, 0.26, 0.15), ("CITY POWER & LIGHT", 12, 0.025, 0.35),
-             ("FASTNET INTERNET", 18, 0.012, 0.2), ("MOBILECO WIRELESS", 22, 0.014, 0.25))
+    bills = (
+        ("CITY RENTALS MGMT", 1, 0.26, 0.15),
+        ("CITY POWER & LIGHT", 12, 0.025, 0.35),
+        ("FASTNET INTERNET", 18, 0.012, 0.2),
+        ("MOBILECO WIRELESS", 22, 0.014, 0.25),
+    )
     for name, dom, share, sig in bills:
         d = np.clip(dom + rng.integers(-1, 3, len(idx)), 1, 28)
         cust, day = monthly(idx, d, ctx.start, ctx.days)
         m = len(cust)
         base = np.clip(pop.income[cust] / 12 * share, 25, 9000)
         usd = np.round(base * np.exp(sig * rng.standard_normal(m) * 0.3), 2)
-        ctx.buf.add(cust, ctx.at(day, tod(rng, m, "post")), "out", usd, "ach", cp_name=name,
-                    cp_id="BILL-" + name.replace(" ", ""), memo="BILL PAY", online=True,
-                    place=False)
+        ctx.buf.add(
+            cust,
+            ctx.at(day, tod(rng, m, "post")),
+            "out",
+            usd,
+            "ach",
+            cp_name=name,
+            cp_id="BILL-" + name.replace(" ", ""),
+            memo="BILL PAY",
+            online=True,
+            place=False,
+        )
 
 
 def _subscriptions(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
@@ -200,14 +290,22 @@ def _subscriptions(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None
         sub = idx[rng.random(len(idx)) < (0.6, 0.35, 0.15)[k]]
         which = rng.integers(0, len(cat.SUBSCRIPTION), len(sub))
         price = np.array([7.99, 9.99, 12.99, 14.99, 4.99, 19.99, 29.99])[
-            rng.integers(0, 7, len(sub))]
+            rng.integers(0, 7, len(sub))
+        ]
         cust, day = monthly(sub, rng.integers(1, 29, len(sub)), ctx.start, ctx.days)
         pos = np.searchsorted(sub, cust)
         m = len(cust)
-        ctx.buf.add(cust, ctx.at(day, tod(rng, m, "post")), "out", price[pos], "card",
-                    mcc=np.array([c for _, c in cat.SUBSCRIPTION], dtype=np.int16)[which[pos]],
-                    merchant=pl.Series([n for n, _ in cat.SUBSCRIPTION]).gather(which[pos]),
-                    online=True, place=False)
+        ctx.buf.add(
+            cust,
+            ctx.at(day, tod(rng, m, "post")),
+            "out",
+            price[pos],
+            "card",
+            mcc=np.array([c for _, c in cat.SUBSCRIPTION], dtype=np.int16)[which[pos]],
+            merchant=pl.Series([n for n, _ in cat.SUBSCRIPTION]).gather(which[pos]),
+            online=True,
+            place=False,
+        )
 
 
 def _crypto(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
@@ -215,9 +313,17 @@ def _crypto(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
     cust = _counts(rng, idx, 0.05, ctx.days)
     m = len(cust)
     names, mcc = cat.pick(rng, cat.CRYPTO_EXCHANGE, m)
-    ctx.buf.add(cust, ctx.at(rng.integers(0, ctx.days, m), tod(rng, m, "evening")), "out",
-                np.round(lognormal(rng, m, 150, 1.0, 10, 20000), 2), "card", mcc=mcc,
-                merchant=names, online=True, place=False)
+    ctx.buf.add(
+        cust,
+        ctx.at(rng.integers(0, ctx.days, m), tod(rng, m, "evening")),
+        "out",
+        np.round(lognormal(rng, m, 150, 1.0, 10, 20000), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+        online=True,
+        place=False,
+    )
 
 
 def _migrant(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
@@ -226,11 +332,21 @@ def _migrant(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
     cust, day = monthly(idx, rng.integers(1, 29, len(idx)), ctx.start, ctx.days)
     m = len(cust)
     country = pl.Series([pop.migrant[i] for i in cust], dtype=pl.String)
-    ctx.buf.add(cust, ctx.at(day, tod(rng, m, "day")), "out",
-                np.round(lognormal(rng, m, 300, 0.4, 50, 2000), 2), "money_transfer", mcc=4829,
-                merchant="GLOBALREMIT ONLINE", cp_country=country,
-                cp_id="BEN-" + pl.Series(pop.gidx[cust]).cast(pl.String),
-                cp_name=cat.fake_names(rng, m), memo="family support", online=True, place=False)
+    ctx.buf.add(
+        cust,
+        ctx.at(day, tod(rng, m, "day")),
+        "out",
+        np.round(lognormal(rng, m, 300, 0.4, 50, 2000), 2),
+        "money_transfer",
+        mcc=4829,
+        merchant="GLOBALREMIT ONLINE",
+        cp_country=country,
+        cp_id="BEN-" + pl.Series(pop.gidx[cust]).cast(pl.String),
+        cp_name=cat.fake_names(rng, m),
+        memo="family support",
+        online=True,
+        place=False,
+    )
 
 
 def _travel(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
@@ -242,18 +358,41 @@ def _travel(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
     length = rng.integers(2, 8, n)
     first = rng.integers(0, max(1, ctx.days - 8), n)
     booked = np.maximum(0, first - rng.integers(3, 40, n))
-    ctx.buf.add(idx, ctx.at(booked, tod(rng, n, "evening")), "out",
-                np.round(lognormal(rng, n, 380, 0.4), 2), "card", mcc=4511,
-                merchant="SKYWAYS AIR", online=True, place=False)
-    ctx.buf.add(idx, ctx.at(first + length, in_window(rng, n, 7, 11)), "out",
-                np.round(length * lognormal(rng, n, 160, 0.3), 2), "card", mcc=7011,
-                merchant="GRAND PLAZA HOTEL", loc=dest)
+    ctx.buf.add(
+        idx,
+        ctx.at(booked, tod(rng, n, "evening")),
+        "out",
+        np.round(lognormal(rng, n, 380, 0.4), 2),
+        "card",
+        mcc=4511,
+        merchant="SKYWAYS AIR",
+        online=True,
+        place=False,
+    )
+    ctx.buf.add(
+        idx,
+        ctx.at(first + length, in_window(rng, n, 7, 11)),
+        "out",
+        np.round(length * lognormal(rng, n, 160, 0.3), 2),
+        "card",
+        mcc=7011,
+        merchant="GRAND PLAZA HOTEL",
+        loc=dest,
+    )
     meals = np.repeat(np.arange(n), rng.integers(2, 7, n))
     m = len(meals)
     names, mcc = cat.pick(rng, cat.RESTAURANT, m)
     day = first[meals] + rng.integers(0, length[meals] + 1)
-    ctx.buf.add(idx[meals], ctx.at(day, tod(rng, m, "meal")), "out",
-                lognormal(rng, m, 35, 0.5), "card", mcc=mcc, merchant=names, loc=dest[meals])
+    ctx.buf.add(
+        idx[meals],
+        ctx.at(day, tod(rng, m, "meal")),
+        "out",
+        lognormal(rng, m, 35, 0.5),
+        "card",
+        mcc=mcc,
+        merchant=names,
+        loc=dest[meals],
+    )
 
 
 def _business(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
@@ -269,44 +408,83 @@ def _business(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
     pos = np.searchsorted(idx, cust)
     m = len(cust)
     card_share = np.where(cash_heavy[pos], 0.55, 0.85)
-    ctx.buf.add(cust, ctx.at(day, tod(rng, m, "post")), "in",
-                np.round(daily[pos] * card_share * lognormal(rng, m, 1, 0.35), 2), "ach",
-                cp_name="CARD SETTLEMENT", cp_id="ACQ-MERCHANT-SERVICES", memo="SETTLEMENT",
-                place=False)
+    ctx.buf.add(
+        cust,
+        ctx.at(day, tod(rng, m, "post")),
+        "in",
+        np.round(daily[pos] * card_share * lognormal(rng, m, 1, 0.35), 2),
+        "ach",
+        cp_name="CARD SETTLEMENT",
+        cp_id="ACQ-MERCHANT-SERVICES",
+        memo="SETTLEMENT",
+        place=False,
+    )
     # cash deposits at a branch during business hours, about twice a week
     cust = _counts(rng, idx, np.where(cash_heavy, 0.35, 0.05), ctx.days)
     pos = np.searchsorted(idx, cust)
     m = len(cust)
     share = np.where(cash_heavy[pos], 0.45, 0.1)
     per = daily[pos] * share * 7 / np.where(cash_heavy[pos], 2.45, 0.35)
-    ctx.buf.add(cust, ctx.at(rng.choice(ctx.days, m, p=day_weights(ctx.start, ctx.days,
-                                                                   "weekday")),
-                             tod(rng, m, "office")), "in",
-                np.round(per * lognormal(rng, m, 1, 0.3), -1).clip(20), "cash",
-                location_id=ids("BR-", rng.integers(1, 30, m), 4))
+    ctx.buf.add(
+        cust,
+        ctx.at(
+            rng.choice(ctx.days, m, p=day_weights(ctx.start, ctx.days, "weekday")),
+            tod(rng, m, "office"),
+        ),
+        "in",
+        np.round(per * lognormal(rng, m, 1, 0.3), -1).clip(20),
+        "cash",
+        location_id=ids("BR-", rng.integers(1, 30, m), 4),
+    )
     # suppliers (weekly), payroll (biweekly), rent (monthly)
     cust, day = periodic(idx, rng.integers(0, 7, len(idx)), 7, ctx.days)
     pos = np.searchsorted(idx, cust)
     m = len(cust)
-    ctx.buf.add(cust, ctx.at(day, tod(rng, m, "office")), "out",
-                np.round(daily[pos] * 7 * 0.4 * lognormal(rng, m, 1, 0.3), 2), "ach",
-                cp_name=pl.Series(["WHOLESALE SUPPLY CO", "METRO DISTRIBUTORS", "PACKRIGHT"])
-                .gather(rng.integers(0, 3, m)), cp_id="SUPPLIER", memo="INVOICE", online=True,
-                place=False)
+    ctx.buf.add(
+        cust,
+        ctx.at(day, tod(rng, m, "office")),
+        "out",
+        np.round(daily[pos] * 7 * 0.4 * lognormal(rng, m, 1, 0.3), 2),
+        "ach",
+        cp_name=pl.Series(["WHOLESALE SUPPLY CO", "METRO DISTRIBUTORS", "PACKRIGHT"]).gather(
+            rng.integers(0, 3, m)
+        ),
+        cp_id="SUPPLIER",
+        memo="INVOICE",
+        online=True,
+        place=False,
+    )
     payer = idx[pop.payroll[idx]]
     cust, day = periodic(payer, rng.integers(0, 14, len(payer)), 14, ctx.days)
     pos = np.searchsorted(idx, cust)
     m = len(cust)
-    ctx.buf.add(cust, ctx.at(_weekday_shift(ctx, day), tod(rng, m, "post")), "out",
-                np.round(daily[pos] * 14 * 0.3 * lognormal(rng, m, 1, 0.05), 2), "ach",
-                cp_name="PAYROLL BATCH", cp_id="PAYROLL-PROCESSOR", memo="PAYROLL", online=True,
-                place=False)
+    ctx.buf.add(
+        cust,
+        ctx.at(_weekday_shift(ctx, day), tod(rng, m, "post")),
+        "out",
+        np.round(daily[pos] * 14 * 0.3 * lognormal(rng, m, 1, 0.05), 2),
+        "ach",
+        cp_name="PAYROLL BATCH",
+        cp_id="PAYROLL-PROCESSOR",
+        memo="PAYROLL",
+        online=True,
+        place=False,
+    )
     cust, day = monthly(idx, rng.integers(1, 6, len(idx)), ctx.start, ctx.days)
     pos = np.searchsorted(idx, cust)
     m = len(cust)
-    ctx.buf.add(cust, ctx.at(day, tod(rng, m, "office")), "out",
-                np.round(daily[pos] * 30 * 0.08, 2), "ach", cp_name="COMMERCIAL LEASING LLC",
-                cp_id="LANDLORD-COMMERCIAL", memo="RENT", online=True, place=False)
+    ctx.buf.add(
+        cust,
+        ctx.at(day, tod(rng, m, "office")),
+        "out",
+        np.round(daily[pos] * 30 * 0.08, 2),
+        "ach",
+        cp_name="COMMERCIAL LEASING LLC",
+        cp_id="LANDLORD-COMMERCIAL",
+        memo="RENT",
+        online=True,
+        place=False,
+    )
 
 
 def noise_events(ctx: Ctx) -> None:
@@ -322,30 +500,72 @@ def noise_events(ctx: Ctx) -> None:
         d = day[kind == k]
         m = len(c)
         if k == 0:  # a night ATM deposit
-            ctx.buf.add(c, ctx.at(d, in_window(rng, m, 22, 29)), "in",
-                        np.round(lognormal(rng, m, 150, 0.6), -1).clip(20), "atm", mcc=6011,
-                        merchant="ATM DEPOSIT", location_id="ATM-077")
+            ctx.buf.add(
+                c,
+                ctx.at(d, in_window(rng, m, 22, 29)),
+                "in",
+                np.round(lognormal(rng, m, 150, 0.6), -1).clip(20),
+                "atm",
+                mcc=6011,
+                merchant="ATM DEPOSIT",
+                location_id="ATM-077",
+            )
         elif k == 1:  # a motel night
             names, mcc = cat.pick(rng, cat.MOTEL, m)
-            ctx.buf.add(c, ctx.at(d, in_window(rng, m, 8, 12)), "out",
-                        np.round(lognormal(rng, m, 95, 0.2), 2), "card", mcc=mcc, merchant=names)
+            ctx.buf.add(
+                c,
+                ctx.at(d, in_window(rng, m, 8, 12)),
+                "out",
+                np.round(lognormal(rng, m, 95, 0.2), 2),
+                "card",
+                mcc=mcc,
+                merchant=names,
+            )
         elif k == 2:  # a small crypto buy
-            ctx.buf.add(c, ctx.at(d, tod(rng, m, "late")), "out",
-                        np.round(lognormal(rng, m, 30, 0.4), 2), "card", mcc=6051,
-                        merchant="COINSWIFT*BUY", online=True, place=False)
+            ctx.buf.add(
+                c,
+                ctx.at(d, tod(rng, m, "late")),
+                "out",
+                np.round(lognormal(rng, m, 30, 0.4), 2),
+                "card",
+                mcc=6051,
+                merchant="COINSWIFT*BUY",
+                online=True,
+                place=False,
+            )
         elif k == 3:  # a corridor remittance
-            ctx.buf.add(c, ctx.at(d, tod(rng, m, "day")), "out",
-                        np.round(lognormal(rng, m, 120, 0.5), 2), "money_transfer", mcc=4829,
-                        merchant="GLOBALREMIT ONLINE",
-                        cp_country=pl.Series(list(cat.OCSE_CORRIDORS)).gather(
-                            rng.integers(0, 5, m)),
-                        cp_id="BEN-N" + pl.Series(pop.gidx[c]).cast(pl.String),
-                        cp_name=cat.fake_names(rng, m), online=True, place=False)
+            ctx.buf.add(
+                c,
+                ctx.at(d, tod(rng, m, "day")),
+                "out",
+                np.round(lognormal(rng, m, 120, 0.5), 2),
+                "money_transfer",
+                mcc=4829,
+                merchant="GLOBALREMIT ONLINE",
+                cp_country=pl.Series(list(cat.OCSE_CORRIDORS)).gather(rng.integers(0, 5, m)),
+                cp_id="BEN-N" + pl.Series(pop.gidx[c]).cast(pl.String),
+                cp_name=cat.fake_names(rng, m),
+                online=True,
+                place=False,
+            )
         else:  # a bar tab at 1 a.m.
-            ctx.buf.add(c, ctx.at(d, in_window(rng, m, 23, 26)), "out",
-                        np.round(lognormal(rng, m, 60, 0.5), 2), "card", mcc=5813,
-                        merchant="VELVET LOUNGE")
+            ctx.buf.add(
+                c,
+                ctx.at(d, in_window(rng, m, 23, 26)),
+                "out",
+                np.round(lognormal(rng, m, 60, 0.5), 2),
+                "card",
+                mcc=5813,
+                merchant="VELVET LOUNGE",
+            )
 
 
-__all__ = ["generate_legit", "noise_events", "periodic", "monthly", "month_days", "CITIES",
-           "DAY_US"]
+__all__ = [
+    "generate_legit",
+    "noise_events",
+    "periodic",
+    "monthly",
+    "month_days",
+    "CITIES",
+    "DAY_US",
+]

@@ -14,8 +14,9 @@ from txflags.synthetic.legit import monthly, periodic
 from txflags.synthetic.schemes.base import Inst, Pool, hours_us, set_age
 
 
-def _rows(inst: Inst, c: int, ts: np.ndarray, direction: str, usd: object, channel: object,
-          **kw: object) -> None:
+def _rows(
+    inst: Inst, c: int, ts: np.ndarray, direction: str, usd: object, channel: object, **kw: object
+) -> None:
     if len(ts):
         inst.ctx.buf.add(np.full(len(ts), c, dtype=np.int32), ts, direction, usd, channel, **kw)
 
@@ -40,17 +41,30 @@ def migrant_remitter(inst: Inst, pool: Pool) -> bool:
     pop.migrant[c] = None
     _, day = periodic(np.array([c]), np.array([int(inst.rng.integers(1, 14))]), 14, inst.days)
     n = len(day)
-    _rows(inst, c, inst.at(day, hours_us(inst.rng.uniform(10, 19, n))), "out",
-          np.round(lognormal(inst.rng, n, 260, 0.3, 80, 900), 2), "money_transfer", mcc=4829,
-          merchant="GLOBALREMIT ONLINE", cp_id=f"BEN-FAM-{pop.gidx[c]}",
-          cp_name=f"{inst.names(1)[0].split()[0]} {pop.name[c].split()[-1]}", cp_country=country,
-          memo=pl.Series(["family support", "tuition", "family support", "medicine"]).gather(
-              inst.rng.integers(0, 4, n)), online=True, place=False)
+    _rows(
+        inst,
+        c,
+        inst.at(day, hours_us(inst.rng.uniform(10, 19, n))),
+        "out",
+        np.round(lognormal(inst.rng, n, 260, 0.3, 80, 900), 2),
+        "money_transfer",
+        mcc=4829,
+        merchant="GLOBALREMIT ONLINE",
+        cp_id=f"BEN-FAM-{pop.gidx[c]}",
+        cp_name=f"{inst.names(1)[0].split()[0]} {pop.name[c].split()[-1]}",
+        cp_country=country,
+        memo=pl.Series(["family support", "tuition", "family support", "medicine"]).gather(
+            inst.rng.integers(0, 4, n)
+        ),
+        online=True,
+        place=False,
+    )
     return True
 
 
-def _traveller(inst: Inst, c: int, occupation: str, merchants: cat.Merchants,
-               hours: tuple[float, float]) -> None:
+def _traveller(
+    inst: Inst, c: int, occupation: str, merchants: cat.Merchants, hours: tuple[float, float]
+) -> None:
     """Trips every ten days through three other cities, one night each, with a salary."""
     pop = inst.pop
     pop.payroll[c] = True
@@ -62,16 +76,43 @@ def _traveller(inst: Inst, c: int, occupation: str, merchants: cat.Merchants,
     city = stops[inst.rng.integers(0, len(stops), len(day))]
     n = len(day)
     names, mcc = cat.pick(inst.rng, merchants, n)
-    _rows(inst, c, inst.at(day, hours_us(inst.rng.uniform(7, 10, n))), "out",
-          np.round(lognormal(inst.rng, n, 110, 0.3), 2), "card", mcc=mcc, merchant=names, loc=city)
+    _rows(
+        inst,
+        c,
+        inst.at(day, hours_us(inst.rng.uniform(7, 10, n))),
+        "out",
+        np.round(lognormal(inst.rng, n, 110, 0.3), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+        loc=city,
+    )
     k = np.repeat(np.arange(n), 2)
     names, mcc = cat.pick(inst.rng, cat.FASTFOOD + cat.FUEL, len(k))
-    _rows(inst, c, inst.at(day[k], hours_us(inst.rng.uniform(*hours, len(k)))), "out",
-          np.round(lognormal(inst.rng, len(k), 22, 0.5), 2), "card", mcc=mcc, merchant=names,
-          loc=city[k])
+    _rows(
+        inst,
+        c,
+        inst.at(day[k], hours_us(inst.rng.uniform(*hours, len(k)))),
+        "out",
+        np.round(lognormal(inst.rng, len(k), 22, 0.5), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+        loc=city[k],
+    )
     atm = np.flatnonzero(inst.rng.random(n) < 0.5)
-    _rows(inst, c, inst.at(day[atm], hours_us(np.full(len(atm), 12.0))), "out", 100.0, "atm",
-          mcc=6011, merchant="ATM WITHDRAWAL", loc=city[atm], location_id="ATM-050")
+    _rows(
+        inst,
+        c,
+        inst.at(day[atm], hours_us(np.full(len(atm), 12.0))),
+        "out",
+        100.0,
+        "atm",
+        mcc=6011,
+        merchant="ATM WITHDRAWAL",
+        loc=city[atm],
+        location_id="ATM-050",
+    )
 
 
 def travelling_sales(inst: Inst, pool: Pool) -> bool:
@@ -99,8 +140,18 @@ def crypto_dca(inst: Inst, pool: Pool) -> bool:
         return False
     _, day = periodic(np.array([c]), np.array([int(inst.rng.integers(0, 7))]), 7, inst.days)
     amt = float(inst.rng.choice([10.0, 20.0, 25.0, 50.0]))
-    _rows(inst, c, inst.at(day, hours_us(np.full(len(day), 9.0))), "out", amt, "card", mcc=6051,
-          merchant="COINSWIFT*BUY", online=True, place=False)
+    _rows(
+        inst,
+        c,
+        inst.at(day, hours_us(np.full(len(day), 9.0))),
+        "out",
+        amt,
+        "card",
+        mcc=6051,
+        merchant="COINSWIFT*BUY",
+        online=True,
+        place=False,
+    )
     return True
 
 
@@ -112,8 +163,17 @@ def tipped_night_worker(inst: Inst, pool: Pool) -> bool:
     inst.pop.occupation[c] = ("bartender", "server")[int(inst.rng.integers(0, 2))]
     inst.pop.payroll[c] = True
     n = inst.per_period((6, 12))
-    _rows(inst, c, inst.night(n, 0.85), "in", np.round(lognormal(inst.rng, n, 160, 0.5), 0),
-          "atm", mcc=6011, merchant="ATM DEPOSIT", location_id="ATM-011")
+    _rows(
+        inst,
+        c,
+        inst.night(n, 0.85),
+        "in",
+        np.round(lognormal(inst.rng, n, 160, 0.5), 0),
+        "atm",
+        mcc=6011,
+        merchant="ATM DEPOSIT",
+        location_id="ATM-011",
+    )
     return True
 
 
@@ -130,9 +190,19 @@ def student_supported(inst: Inst, pool: Pool) -> bool:
     relatives = [f"{n.split()[0]} {surname}" for n in inst.names(4)]
     n = inst.per_period((5, 9))
     who = inst.rng.integers(0, 4, n)
-    _rows(inst, c, inst.when(n, "evening"), "in", np.round(inst.rng.choice([50.0, 100.0, 200.0], n)),
-          "p2p", cp_id=pl.Series([f"P2P-REL-{pop.gidx[c]}-{w}" for w in who]),
-          cp_name=pl.Series(relatives).gather(who), memo="for school", online=True, place=False)
+    _rows(
+        inst,
+        c,
+        inst.when(n, "evening"),
+        "in",
+        np.round(inst.rng.choice([50.0, 100.0, 200.0], n)),
+        "p2p",
+        cp_id=pl.Series([f"P2P-REL-{pop.gidx[c]}-{w}" for w in who]),
+        cp_name=pl.Series(relatives).gather(who),
+        memo="for school",
+        online=True,
+        place=False,
+    )
     return True
 
 
@@ -151,10 +221,14 @@ def roommates(inst: Inst, pool: Pool) -> bool:
         pop.rent[c] = c == got[0]
     for c in got[1:]:
         _, day = monthly(np.array([c]), np.array([28]), inst.ctx.start, inst.days)
-        inst.ctx.buf.transfer(np.full(len(day), c, dtype=np.int32),
-                              np.full(len(day), got[0], dtype=np.int32),
-                              inst.at(day, hours_us(np.full(len(day), 20.0))),
-                              np.round(inst.rng.uniform(500, 900), 0), "p2p", memo="rent share")
+        inst.ctx.buf.transfer(
+            np.full(len(day), c, dtype=np.int32),
+            np.full(len(day), got[0], dtype=np.int32),
+            inst.at(day, hours_us(np.full(len(day), 20.0))),
+            np.round(inst.rng.uniform(500, 900), 0),
+            "p2p",
+            memo="rent share",
+        )
     return True
 
 
@@ -165,12 +239,19 @@ def cash_business(inst: Inst, pool: Pool) -> bool:
         return False
     pop = inst.pop
     pop.business_type[c] = pop.occupation[c] = ("laundromat", "restaurant", "car wash")[
-        int(inst.rng.integers(0, 3))]
+        int(inst.rng.integers(0, 3))
+    ]
     pop.payroll[c] = True
     n = inst.per_period((10, 16))
-    _rows(inst, c, inst.when(n, "office"), "in",
-          np.round(lognormal(inst.rng, n, 2200, 0.4, 300, 9000), -1), "cash",
-          location_id="BR-0004")
+    _rows(
+        inst,
+        c,
+        inst.when(n, "office"),
+        "in",
+        np.round(lognormal(inst.rng, n, 2200, 0.4, 300, 9000), -1),
+        "cash",
+        location_id="BR-0004",
+    )
     return True
 
 
@@ -179,13 +260,34 @@ def dating_app_subscriber(inst: Inst, pool: Pool) -> bool:
     c = _one(inst, pool, "dating_app_subscriber", "ad_platform")
     if c is None:
         return False
-    _, day = monthly(np.array([c]), np.array([int(inst.rng.integers(1, 29))]), inst.ctx.start,
-                     inst.days)
-    _rows(inst, c, inst.at(day, hours_us(np.full(len(day), 3.0))), "out", 29.99, "card", mcc=7273,
-          merchant="LOVELINK*PREMIUM", online=True, place=False)
+    _, day = monthly(
+        np.array([c]), np.array([int(inst.rng.integers(1, 29))]), inst.ctx.start, inst.days
+    )
+    _rows(
+        inst,
+        c,
+        inst.at(day, hours_us(np.full(len(day), 3.0))),
+        "out",
+        29.99,
+        "card",
+        mcc=7273,
+        merchant="LOVELINK*PREMIUM",
+        online=True,
+        place=False,
+    )
     n = inst.per_period((2, 5))
-    _rows(inst, c, inst.when(n, "late"), "out", inst.rng.choice([4.99, 9.99], n), "card",
-          mcc=7273, merchant="MATCHMEET*BOOST", online=True, place=False)
+    _rows(
+        inst,
+        c,
+        inst.when(n, "late"),
+        "out",
+        inst.rng.choice([4.99, 9.99], n),
+        "card",
+        mcc=7273,
+        merchant="MATCHMEET*BOOST",
+        online=True,
+        place=False,
+    )
     return True
 
 
@@ -197,16 +299,40 @@ def disaster_motel_family(inst: Inst, pool: Pool) -> bool:
     inst.pop.rent[c] = False
     _, day = periodic(np.array([c]), np.array([0]), 7, inst.days)
     n = len(day)
-    _rows(inst, c, inst.at(day, hours_us(np.full(n, 11.0))), "out",
-          np.round(lognormal(inst.rng, n, 480, 0.05), 2), "card", mcc=7011,
-          merchant="WEEKLY SUITES #412")
-    _rows(inst, c, inst.at(day + 3, hours_us(np.full(n, 4.0))), "in",
-          np.round(lognormal(inst.rng, n, 520, 0.05), 2), "ach", cp_name="SAFEHOME INSURANCE",
-          cp_id="ORIG-SAFEHOME", memo="ADDITIONAL LIVING EXPENSE", place=False)
+    _rows(
+        inst,
+        c,
+        inst.at(day, hours_us(np.full(n, 11.0))),
+        "out",
+        np.round(lognormal(inst.rng, n, 480, 0.05), 2),
+        "card",
+        mcc=7011,
+        merchant="WEEKLY SUITES #412",
+    )
+    _rows(
+        inst,
+        c,
+        inst.at(day + 3, hours_us(np.full(n, 4.0))),
+        "in",
+        np.round(lognormal(inst.rng, n, 520, 0.05), 2),
+        "ach",
+        cp_name="SAFEHOME INSURANCE",
+        cp_id="ORIG-SAFEHOME",
+        memo="ADDITIONAL LIVING EXPENSE",
+        place=False,
+    )
     k = inst.per_period((25, 35))
     names, mcc = cat.pick(inst.rng, cat.FASTFOOD + cat.PHARMACY + cat.CONVENIENCE, k)
-    _rows(inst, c, inst.when(k, "meal"), "out", np.round(lognormal(inst.rng, k, 18, 0.5, 2, 59), 2),
-          "card", mcc=mcc, merchant=names)
+    _rows(
+        inst,
+        c,
+        inst.when(k, "meal"),
+        "out",
+        np.round(lognormal(inst.rng, k, 18, 0.5, 2, 59), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+    )
     return True
 
 
@@ -216,16 +342,26 @@ def freelancer_p2p(inst: Inst, pool: Pool) -> bool:
     if c is None:
         return False
     inst.pop.payroll[c] = False
-    inst.pop.occupation[c] = ("graphic designer", "tutor", "photographer")[int(inst.rng.integers(0,
-                                                                                               3))]
+    inst.pop.occupation[c] = ("graphic designer", "tutor", "photographer")[
+        int(inst.rng.integers(0, 3))
+    ]
     n = inst.per_period((12, 20))
     clients = inst.rng.integers(0, max(4, n // 2), n)
-    _rows(inst, c, inst.when(n, "office"), "in",
-          inst.rng.choice([100.0, 150.0, 200.0, 250.0, 300.0, 500.0], n), "p2p",
-          cp_id=pl.Series([f"P2P-CLIENT-{inst.pop.gidx[c]}-{k}" for k in clients]),
-          cp_name=pl.Series(inst.names(int(clients.max()) + 1)).gather(clients),
-          memo=pl.Series(["invoice", "design work", "lesson", "thanks!"]).gather(
-              inst.rng.integers(0, 4, n)), online=True, place=False)
+    _rows(
+        inst,
+        c,
+        inst.when(n, "office"),
+        "in",
+        inst.rng.choice([100.0, 150.0, 200.0, 250.0, 300.0, 500.0], n),
+        "p2p",
+        cp_id=pl.Series([f"P2P-CLIENT-{inst.pop.gidx[c]}-{k}" for k in clients]),
+        cp_name=pl.Series(inst.names(int(clients.max()) + 1)).gather(clients),
+        memo=pl.Series(["invoice", "design work", "lesson", "thanks!"]).gather(
+            inst.rng.integers(0, 4, n)
+        ),
+        online=True,
+        place=False,
+    )
     return True
 
 
@@ -237,8 +373,16 @@ def large_family(inst: Inst, pool: Pool) -> bool:
     inst.pop.payroll[c] = True
     k = inst.per_period((28, 40))
     names, mcc = cat.pick(inst.rng, cat.FASTFOOD + cat.PHARMACY + cat.CONVENIENCE, k)
-    _rows(inst, c, inst.when(k, "meal"), "out", np.round(lognormal(inst.rng, k, 20, 0.5, 2, 59), 2),
-          "card", mcc=mcc, merchant=names)
+    _rows(
+        inst,
+        c,
+        inst.when(k, "meal"),
+        "out",
+        np.round(lognormal(inst.rng, k, 20, 0.5, 2, 59), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+    )
     return True
 
 

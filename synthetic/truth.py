@@ -53,18 +53,37 @@ TYPOLOGIES: dict[str, str] = {
     "kyc.young_third_party": "HT-KYC-03",
     "kyc.reused_id": "HT-KYC-04",
 }
-FAMILIES = ("remittance", "ad_platform", "crypto", "lodging", "lifestyle", "funnel", "cash",
-            "network", "kyc")
+FAMILIES = (
+    "remittance",
+    "ad_platform",
+    "crypto",
+    "lodging",
+    "lifestyle",
+    "funnel",
+    "cash",
+    "network",
+    "kyc",
+)
 ROLES = ("controller", "victim", "buyer", "facilitator")
 
-TRUTH_ACCOUNTS_SCHEMA = pl.Schema({
-    "account_id": pl.String(), "label": pl.Int8(), "family": pl.String(),
-    "typology_ids": pl.List(pl.String()), "role": pl.String(), "instance_id": pl.String(),
-    "lookalike": pl.String(),
-})
-TRUTH_TXN_SCHEMA = pl.Schema({
-    "txn_id": pl.String(), "instance_id": pl.String(), "typology_id": pl.String(),
-})
+TRUTH_ACCOUNTS_SCHEMA = pl.Schema(
+    {
+        "account_id": pl.String(),
+        "label": pl.Int8(),
+        "family": pl.String(),
+        "typology_ids": pl.List(pl.String()),
+        "role": pl.String(),
+        "instance_id": pl.String(),
+        "lookalike": pl.String(),
+    }
+)
+TRUTH_TXN_SCHEMA = pl.Schema(
+    {
+        "txn_id": pl.String(),
+        "instance_id": pl.String(),
+        "typology_id": pl.String(),
+    }
+)
 
 
 def family_of(typology_id: str) -> str:
@@ -115,12 +134,25 @@ class Truth:
             m = self.members[c]
             ordered = sorted(m.typologies, key=list(TYPOLOGIES).index)
             label[c], typs[c], role[c], inst[c], look[c] = (
-                m.label, ordered, m.role, m.instance_id, m.lookalike)
+                m.label,
+                ordered,
+                m.role,
+                m.instance_id,
+                m.lookalike,
+            )
             fam[c] = m.family if m.lookalike else _main_family(ordered)
-        return pl.DataFrame({
-            "account_id": account_ids, "label": label, "family": fam, "typology_ids": typs,
-            "role": role, "instance_id": inst, "lookalike": look,
-        }, schema=TRUTH_ACCOUNTS_SCHEMA)
+        return pl.DataFrame(
+            {
+                "account_id": account_ids,
+                "label": label,
+                "family": fam,
+                "typology_ids": typs,
+                "role": role,
+                "instance_id": inst,
+                "lookalike": look,
+            },
+            schema=TRUTH_ACCOUNTS_SCHEMA,
+        )
 
 
 def _main_family(typology_ids: list[str]) -> str | None:

@@ -33,8 +33,9 @@ class _Sink:
     def write(self, df: pl.DataFrame) -> None:
         if self.fmt == "csv":
             assert self._fh is not None
-            flat = df.with_columns(pl.col(c).list.join(";") for c, t in df.schema.items()
-                                   if isinstance(t, pl.List))
+            flat = df.with_columns(
+                pl.col(c).list.join(";") for c, t in df.schema.items() if isinstance(t, pl.List)
+            )
             flat.write_csv(self._fh, include_header=self._header)
             self._header = False
             return
@@ -63,7 +64,7 @@ class _Sink:
 
 
 class DatasetWriter:
-    """transactions (or days/transactions-YYYY-MM-DD), accounts, truth_accounts, truth_transactions."""
+    """Transactions (or days/transactions-DATE), accounts and both truth files."""
 
     def __init__(self, out: Path, fmt: str, per_day: bool) -> None:
         self.out = Path(out)

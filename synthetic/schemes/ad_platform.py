@@ -24,9 +24,21 @@ def small_repeated_fees(inst: Inst, c: int, foreign: bool) -> None:
     if foreign:
         typ += ";" + T + "foreign_ad_hosting"
         country = ("NL", "CY", "MT")[int(inst.rng.integers(0, 3))]
-    inst.ctx.buf.add(np.full(n, c, dtype=np.int32), inst.when(n, "late"), "out", usd, "card",
-                     mcc=mcc, merchant=names, country=country, cp_country=country, online=True,
-                     place=False, inst=inst.id, typ=typ)
+    inst.ctx.buf.add(
+        np.full(n, c, dtype=np.int32),
+        inst.when(n, "late"),
+        "out",
+        usd,
+        "card",
+        mcc=mcc,
+        merchant=names,
+        country=country,
+        cp_country=country,
+        online=True,
+        place=False,
+        inst=inst.id,
+        typ=typ,
+    )
     for t in typ.split(";"):
         inst.flag(c, t)
 
@@ -39,8 +51,18 @@ def high_monthly_spend(inst: Inst, c: int) -> None:
         total = inst.rng.uniform(230, 650)
         usd = np.round(total * inst.rng.dirichlet(np.ones(n)), 2)
         names, mcc = cat.pick(inst.rng, cat.AD_HOSTING, n)
-        inst.add(c, T + "high_monthly_spend", inst.when(n, "evening", m * 30, m * 30 + 30), "out",
-                 usd, "card", mcc=mcc, merchant=names, online=True, place=False)
+        inst.add(
+            c,
+            T + "high_monthly_spend",
+            inst.when(n, "evening", m * 30, m * 30 + 30),
+            "out",
+            usd,
+            "card",
+            mcc=mcc,
+            merchant=names,
+            online=True,
+            place=False,
+        )
 
 
 def prepaid_or_crypto_then_ads(inst: Inst, c: int) -> None:
@@ -49,13 +71,30 @@ def prepaid_or_crypto_then_ads(inst: Inst, c: int) -> None:
     buy_ts = inst.when(n, "evening")
     use_crypto = inst.rng.random(n) < 0.4
     amt = np.round(inst.rng.uniform(40, 150, n), 2)
-    inst.add(c, T + "prepaid_or_crypto_then_ads", buy_ts, "out", amt, "card",
-             mcc=np.where(use_crypto, 6051, 6540).astype(np.int16),
-             merchant=pl.Series(["PREPAID LOAD*VANILLACARD", "COINSWIFT*BUY"]).gather(
-                 use_crypto.astype(np.int64)), online=True, place=False)
+    inst.add(
+        c,
+        T + "prepaid_or_crypto_then_ads",
+        buy_ts,
+        "out",
+        amt,
+        "card",
+        mcc=np.where(use_crypto, 6051, 6540).astype(np.int16),
+        merchant=pl.Series(["PREPAID LOAD*VANILLACARD", "COINSWIFT*BUY"]).gather(
+            use_crypto.astype(np.int64)
+        ),
+        online=True,
+        place=False,
+    )
     names, mcc = cat.pick(inst.rng, cat.AD_SITES, n)
-    inst.add(c, T + "prepaid_or_crypto_then_ads",
-             buy_ts + hours_us(inst.rng.uniform(0.5, inst.stretch(40), n)), "out",
-             np.round(amt * inst.rng.uniform(0.2, 0.9, n), 2),
-             pl.Series(["prepaid", "crypto"]).gather(use_crypto.astype(np.int64)),
-             mcc=mcc, merchant=names, online=True, place=False)
+    inst.add(
+        c,
+        T + "prepaid_or_crypto_then_ads",
+        buy_ts + hours_us(inst.rng.uniform(0.5, inst.stretch(40), n)),
+        "out",
+        np.round(amt * inst.rng.uniform(0.2, 0.9, n), 2),
+        pl.Series(["prepaid", "crypto"]).gather(use_crypto.astype(np.int64)),
+        mcc=mcc,
+        merchant=names,
+        online=True,
+        place=False,
+    )

@@ -57,24 +57,58 @@ class Inst:
         return bool(self.rng.random() >= min(1.0, self.ctx.cfg.partial + p_extra))
 
     # --- rows ----------------------------------------------------------------------------
-    def add(self, cust: int, typ: str, ts: np.ndarray, direction: str, usd: object,
-            channel: str, **kw: object) -> None:
+    def add(
+        self,
+        cust: int,
+        typ: str,
+        ts: np.ndarray,
+        direction: str,
+        usd: object,
+        channel: str,
+        **kw: object,
+    ) -> None:
         """Rows of one member tagged with one typology (flags it when any row is written)."""
         n = len(ts)
         if n == 0:
             return
-        self.ctx.buf.add(np.full(n, cust, dtype=np.int32), ts, direction, usd, channel,
-                         inst=self.id, typ=typ, **kw)
+        self.ctx.buf.add(
+            np.full(n, cust, dtype=np.int32),
+            ts,
+            direction,
+            usd,
+            channel,
+            inst=self.id,
+            typ=typ,
+            **kw,
+        )
         self.flag(cust, typ)
 
-    def transfer(self, src: int, dst: int, ts: np.ndarray, usd: object, channel: str, *,
-                 typ_src: str | None, typ_dst: str | None, **kw: object) -> None:
+    def transfer(
+        self,
+        src: int,
+        dst: int,
+        ts: np.ndarray,
+        usd: object,
+        channel: str,
+        *,
+        typ_src: str | None,
+        typ_dst: str | None,
+        **kw: object,
+    ) -> None:
         n = len(ts)
         if n == 0:
             return
-        self.ctx.buf.transfer(np.full(n, src, dtype=np.int32), np.full(n, dst, dtype=np.int32),
-                              ts, usd, channel, typ_src=typ_src, typ_dst=typ_dst, inst=self.id,
-                              **kw)
+        self.ctx.buf.transfer(
+            np.full(n, src, dtype=np.int32),
+            np.full(n, dst, dtype=np.int32),
+            ts,
+            usd,
+            channel,
+            typ_src=typ_src,
+            typ_dst=typ_dst,
+            inst=self.id,
+            **kw,
+        )
         if typ_src:
             for t in typ_src.split(";"):
                 self.flag(src, t)
@@ -130,7 +164,7 @@ class Inst:
 
 
 def set_age(ctx: Ctx, cust: int, lo: float, hi: float, rng: np.random.Generator) -> None:
-    t0 = (ctx.start.toordinal() - 719163)
+    t0 = ctx.start.toordinal() - 719163
     ctx.pop.birth[cust] = int(t0 - rng.uniform(lo, hi) * 365.25)
 
 

@@ -54,7 +54,7 @@ def sex_ring(inst: Inst, pool: Pool) -> bool:
     people = pool.take(1 + nv + nb)
     if people is None:
         return False
-    ctrl, victims, buyers = people[0], people[1:1 + nv], people[1 + nv:]
+    ctrl, victims, buyers = people[0], people[1 : 1 + nv], people[1 + nv :]
     _as_controller(inst, ctrl)
     for v in victims:
         _as_victim(inst, v, ctrl)
@@ -120,8 +120,9 @@ def ocse_ring(inst: Inst, pool: Pool) -> bool:
     for b in buyers:
         inst.member(b, "buyer")
         network.young(inst, b, 35, 70)
-        remittance.ocse_corridor(inst, b, ben, ben_name, country, shared=k >= 3,
-                                 cover=inst.keep(0.2))
+        remittance.ocse_corridor(
+            inst, b, ben, ben_name, country, shared=k >= 3, cover=inst.keep(0.2)
+        )
         if inst.keep(0.2):
             crypto.night_small_payments(inst, b, address, "csam_vendor")
         if inst.keep(0.4):
@@ -143,7 +144,8 @@ def labour_ring(inst: Inst, pool: Pool) -> bool:
     inst.member(b, "facilitator")
     _as_controller(inst, owner)
     inst.pop.business_type[b] = inst.pop.occupation[b] = ("cleaning services", "construction")[
-        int(inst.rng.integers(0, 2))]
+        int(inst.rng.integers(0, 2))
+    ]
     country = ("MX", "PH", "GT")[int(inst.rng.integers(0, 3))]
     agent = f"AGENT-{int(inst.rng.integers(0, 999)):03d}"
     lifestyle.business_upkeep_no_payroll(inst, b, len(workers))
@@ -152,7 +154,9 @@ def labour_ring(inst: Inst, pool: Pool) -> bool:
     for w in workers:
         inst.member(w, "victim")
         pop = inst.pop
-        pop.occupation[w] = ("cleaner", "construction worker", "farm worker")[int(inst.rng.integers(0, 3))]
+        pop.occupation[w] = ("cleaner", "construction worker", "farm worker")[
+            int(inst.rng.integers(0, 3))
+        ]
         pop.income[w] = float(inst.rng.uniform(15_000, 24_000))
         pop.payroll[w] = pop.rent[w] = pop.traveller[w] = pop.crypto[w] = False
         pop.migrant[w] = None
@@ -193,9 +197,16 @@ def imb_network(inst: Inst, pool: Pool) -> bool:
         if inst.keep(0.3):
             lifestyle.business_upkeep_no_payroll(inst, b, 3)
         weeks = np.arange(int(inst.rng.integers(0, 7)), inst.days, 7)
-        inst.transfer(b, o, inst.at(weeks, np.full(len(weeks), 10 * 3_600_000_000)),
-                      np.round(inst.rng.uniform(2000, 6000, len(weeks)), 2), "ach",
-                      typ_src=None, typ_dst="network.controller_hub", memo="OWNER DRAW")
+        inst.transfer(
+            b,
+            o,
+            inst.at(weeks, np.full(len(weeks), 10 * 3_600_000_000)),
+            np.round(inst.rng.uniform(2000, 6000, len(weeks)), 2),
+            "ach",
+            typ_src=None,
+            typ_dst="network.controller_hub",
+            memo="OWNER DRAW",
+        )
     network.linked_venues(inst, biz, o)
     if inst.keep():
         lifestyle.controller_luxury(inst, o)

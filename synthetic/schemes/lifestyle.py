@@ -18,16 +18,33 @@ def upkeep_basket(inst: Inst, c: int, it: Itinerary) -> None:
     ts = inst.night(n, 0.35)
     day = (ts - inst.ctx.t0) // 86_400_000_000
     names, mcc = cat.pick(inst.rng, cat.UPKEEP, n)
-    inst.add(c, T + "upkeep_basket", ts, "out", np.round(lognormal(inst.rng, n, 16, 0.6, 2, 59), 2),
-             "card", mcc=mcc, merchant=names, loc=it.city_on(day))
+    inst.add(
+        c,
+        T + "upkeep_basket",
+        ts,
+        "out",
+        np.round(lognormal(inst.rng, n, 16, 0.6, 2, 59), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+        loc=it.city_on(day),
+    )
 
 
 def after_hours_venue(inst: Inst, biz: int, mcc: int, name: str) -> None:
     """A venue's own card sales, a large share of them late at night."""
     n = inst.per_period((40, 80))
-    inst.add(biz, T + "after_hours_venue", inst.night(n, 0.45), "in",
-             np.round(lognormal(inst.rng, n, 90, 0.4), 2), "card", mcc=mcc, merchant=name,
-             memo="CARD SALE")
+    inst.add(
+        biz,
+        T + "after_hours_venue",
+        inst.night(n, 0.45),
+        "in",
+        np.round(lognormal(inst.rng, n, 90, 0.4), 2),
+        "card",
+        mcc=mcc,
+        merchant=name,
+        memo="CARD SALE",
+    )
 
 
 def business_upkeep_no_payroll(inst: Inst, biz: int, units: int) -> None:
@@ -36,14 +53,28 @@ def business_upkeep_no_payroll(inst: Inst, biz: int, units: int) -> None:
     weeks = max(1, inst.days // 7)
     ts = inst.when(weeks, "office")
     names, mcc = cat.pick(inst.rng, cat.BULK_GROCERY, weeks)
-    inst.add(biz, T + "business_upkeep_no_payroll", ts, "out",
-             np.round(lognormal(inst.rng, weeks, 140 * units, 0.3), 2), "card", mcc=mcc,
-             merchant=names)
+    inst.add(
+        biz,
+        T + "business_upkeep_no_payroll",
+        ts,
+        "out",
+        np.round(lognormal(inst.rng, weeks, 140 * units, 0.3), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+    )
     months = max(1, inst.days // 30)
     names, mcc = cat.pick(inst.rng, cat.RENTAL_AGENT + cat.CAR_RENTAL, months * 2)
-    inst.add(biz, T + "business_upkeep_no_payroll", inst.when(months * 2, "office"), "out",
-             np.round(lognormal(inst.rng, months * 2, 450 * units, 0.3), 2), "card", mcc=mcc,
-             merchant=names)
+    inst.add(
+        biz,
+        T + "business_upkeep_no_payroll",
+        inst.when(months * 2, "office"),
+        "out",
+        np.round(lognormal(inst.rng, months * 2, 450 * units, 0.3), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+    )
 
 
 def controller_luxury(inst: Inst, c: int) -> None:
@@ -53,6 +84,13 @@ def controller_luxury(inst: Inst, c: int) -> None:
     usd = np.round(lognormal(inst.rng, n, 450, 0.7, 120, 6000), 2)
     if usd.sum() < 700 * max(1, inst.days / 30):
         usd = usd * (700 * max(1, inst.days / 30) / usd.sum())
-    inst.add(c, T + "controller_luxury", inst.at(inst.days_in(n),
-                                                 hours_us(inst.rng.uniform(12, 26, n))), "out",
-             np.round(usd, 2), "card", mcc=mcc, merchant=names)
+    inst.add(
+        c,
+        T + "controller_luxury",
+        inst.at(inst.days_in(n), hours_us(inst.rng.uniform(12, 26, n))),
+        "out",
+        np.round(usd, 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+    )

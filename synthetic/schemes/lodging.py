@@ -48,23 +48,39 @@ def motel_stacking(inst: Inst, c: int, it: Itinerary) -> None:
     day = inst.days_in(n)
     nights = inst.rng.integers(1, 3, n)
     names, mcc = cat.pick(inst.rng, cat.MOTEL, n)
-    inst.add(c, T + "motel_stacking", inst.at(day, hours_us(inst.rng.uniform(7, 12, n))), "out",
-             np.round(nights * lognormal(inst.rng, n, 85, 0.2), 2), "card", mcc=mcc,
-             merchant=names, loc=it.city_on(day))
+    inst.add(
+        c,
+        T + "motel_stacking",
+        inst.at(day, hours_us(inst.rng.uniform(7, 12, n))),
+        "out",
+        np.round(nights * lognormal(inst.rng, n, 85, 0.2), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+        loc=it.city_on(day),
+    )
 
 
 def same_day_multiple_bookings(inst: Inst, c: int, it: Itinerary) -> None:
     """Two or three rooms booked the same day, week after week."""
     weeks = max(1, inst.days // 7)
-    day = np.repeat(np.arange(weeks) * 7 + inst.rng.integers(0, 7, weeks), inst.rng.integers(2, 4,
-                                                                                            weeks))
+    day = np.repeat(
+        np.arange(weeks) * 7 + inst.rng.integers(0, 7, weeks), inst.rng.integers(2, 4, weeks)
+    )
     day = np.clip(day, 0, inst.days - 1)
     n = len(day)
     names, mcc = cat.pick(inst.rng, cat.MOTEL, n)
-    inst.add(c, T + "same_day_multiple_bookings",
-             inst.at(day, hours_us(inst.rng.uniform(13, 23, n))), "out",
-             np.round(lognormal(inst.rng, n, 90, 0.2), 2), "card", mcc=mcc, merchant=names,
-             loc=it.city_on(day))
+    inst.add(
+        c,
+        T + "same_day_multiple_bookings",
+        inst.at(day, hours_us(inst.rng.uniform(13, 23, n))),
+        "out",
+        np.round(lognormal(inst.rng, n, 90, 0.2), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+        loc=it.city_on(day),
+    )
 
 
 def city_circuit(inst: Inst, c: int, it: Itinerary) -> None:
@@ -74,10 +90,18 @@ def city_circuit(inst: Inst, c: int, it: Itinerary) -> None:
     n = len(seg)
     ends = np.append(it.start[1:], inst.days)
     day = np.minimum(it.start[seg] + inst.rng.integers(0, 3, n), ends[seg] - 1)
-    inst.add(c, T + "city_circuit", inst.at(day, hours_us(inst.rng.uniform(10, 26, n))), "out",
-             inst.rng.choice([100.0, 200.0, 300.0, 400.0, 500.0], n), "atm", mcc=6011,
-             merchant="ATM WITHDRAWAL", loc=it.city[seg],
-             location_id=pl.Series([f"ATM-{int(x):03d}" for x in inst.rng.integers(1, 99, n)]))
+    inst.add(
+        c,
+        T + "city_circuit",
+        inst.at(day, hours_us(inst.rng.uniform(10, 26, n))),
+        "out",
+        inst.rng.choice([100.0, 200.0, 300.0, 400.0, 500.0], n),
+        "atm",
+        mcc=6011,
+        merchant="ATM WITHDRAWAL",
+        loc=it.city[seg],
+        location_id=pl.Series([f"ATM-{int(x):03d}" for x in inst.rng.integers(1, 99, n)]),
+    )
 
 
 def tickets_for_others(inst: Inst, c: int, passengers: list[str]) -> None:
@@ -85,9 +109,19 @@ def tickets_for_others(inst: Inst, c: int, passengers: list[str]) -> None:
     n = inst.per_period((4, 8))
     names, mcc = cat.pick(inst.rng, cat.BUS + cat.AIRLINE, n)
     who = pl.Series(passengers).gather(inst.rng.integers(0, len(passengers), n))
-    inst.add(c, T + "tickets_for_others", inst.when(n, "evening"), "out",
-             np.round(lognormal(inst.rng, n, 120, 0.6, 25, 900), 2), "card", mcc=mcc,
-             merchant=names, passenger_name=who, online=True, place=False)
+    inst.add(
+        c,
+        T + "tickets_for_others",
+        inst.when(n, "evening"),
+        "out",
+        np.round(lognormal(inst.rng, n, 120, 0.6, 25, 900), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+        passenger_name=who,
+        online=True,
+        place=False,
+    )
 
 
 def night_rides(inst: Inst, c: int, it: Itinerary) -> None:
@@ -96,35 +130,72 @@ def night_rides(inst: Inst, c: int, it: Itinerary) -> None:
     ts = inst.night(n, 0.55)
     day = (ts - inst.ctx.t0) // 86_400_000_000
     names, mcc = cat.pick(inst.rng, cat.RIDE, n)
-    inst.add(c, T + "night_rides", ts, "out", np.round(lognormal(inst.rng, n, 19, 0.5), 2),
-             "card", mcc=mcc, merchant=names, loc=it.city_on(day))
+    inst.add(
+        c,
+        T + "night_rides",
+        ts,
+        "out",
+        np.round(lognormal(inst.rng, n, 19, 0.5), 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+        loc=it.city_on(day),
+    )
 
 
 def travel_to_offend(inst: Inst, c: int) -> None:
     """Long or repeated trips to a child-exploitation destination, with cash and gifts there."""
-    dest = city_index(("Manila", "Bangkok", "Santo Domingo", "Medellin")[int(inst.rng.integers(0,
-                                                                                             4))])
+    dest = city_index(
+        ("Manila", "Bangkok", "Santo Domingo", "Medellin")[int(inst.rng.integers(0, 4))]
+    )
     trips = 2 if inst.days >= 40 else 1
     span = max(1, inst.days // trips)
     for t in range(trips):
         length = int(min(span - 1, inst.rng.integers(8, 15))) if span > 2 else 1
         d0 = t * span + int(inst.rng.integers(0, max(1, span - length)))
-        inst.add(c, T + "travel_to_offend", inst.at(np.array([max(0, d0 - 10)]),
-                                                    hours_us(np.array([20.0]))), "out",
-                 np.round(lognormal(inst.rng, 1, 1400, 0.2), 2), "card", mcc=4511,
-                 merchant="SKYWAYS AIR", online=True, place=False)
+        inst.add(
+            c,
+            T + "travel_to_offend",
+            inst.at(np.array([max(0, d0 - 10)]), hours_us(np.array([20.0]))),
+            "out",
+            np.round(lognormal(inst.rng, 1, 1400, 0.2), 2),
+            "card",
+            mcc=4511,
+            merchant="SKYWAYS AIR",
+            online=True,
+            place=False,
+        )
         k = int(inst.rng.integers(5, 9))
         day = d0 + inst.rng.integers(0, max(1, length), k)
         is_gift = inst.rng.random(k) < 0.3
-        inst.add(c, T + "travel_to_offend", np.sort(inst.at(day, hours_us(inst.rng.uniform(10, 23,
-                                                                                        k)))),
-                 "out", np.round(np.where(is_gift, lognormal(inst.rng, k, 180, 0.5),
-                                          inst.rng.choice([100.0, 200.0, 300.0], k)), 2),
-                 pl.Series(["atm", "card"]).gather(is_gift.astype(np.int64)),
-                 mcc=np.where(is_gift, 5944, 6011).astype(np.int16),
-                 merchant=pl.Series(["ATM WITHDRAWAL", "GOLDEN GIFTS JEWELRY"]).gather(
-                     is_gift.astype(np.int64)), loc=dest)
-        inst.add(c, T + "travel_to_offend",
-                 inst.at(np.array([d0 + length]), hours_us(np.array([9.0]))), "out",
-                 np.round(length * lognormal(inst.rng, 1, 60, 0.3), 2), "card", mcc=7011,
-                 merchant="SEASIDE GUESTHOUSE", loc=dest)
+        inst.add(
+            c,
+            T + "travel_to_offend",
+            np.sort(inst.at(day, hours_us(inst.rng.uniform(10, 23, k)))),
+            "out",
+            np.round(
+                np.where(
+                    is_gift,
+                    lognormal(inst.rng, k, 180, 0.5),
+                    inst.rng.choice([100.0, 200.0, 300.0], k),
+                ),
+                2,
+            ),
+            pl.Series(["atm", "card"]).gather(is_gift.astype(np.int64)),
+            mcc=np.where(is_gift, 5944, 6011).astype(np.int16),
+            merchant=pl.Series(["ATM WITHDRAWAL", "GOLDEN GIFTS JEWELRY"]).gather(
+                is_gift.astype(np.int64)
+            ),
+            loc=dest,
+        )
+        inst.add(
+            c,
+            T + "travel_to_offend",
+            inst.at(np.array([d0 + length]), hours_us(np.array([9.0]))),
+            "out",
+            np.round(length * lognormal(inst.rng, 1, 60, 0.3), 2),
+            "card",
+            mcc=7011,
+            merchant="SEASIDE GUESTHOUSE",
+            loc=dest,
+        )

@@ -50,10 +50,19 @@ def recruitment_agency(inst: Inst, biz: int, people: int) -> None:
     """Payments to recruitment agencies with visa fees for several people."""
     n = max(2, int(round(2 * inst.days / 90)))
     names, mcc = cat.pick(inst.rng, cat.RECRUIT, n)
-    inst.add(biz, "network.recruitment_agency", inst.when(n, "office"), "out",
-             np.round(inst.rng.uniform(900, 2500, n) * people / 3, 2), "card", mcc=mcc,
-             merchant=names, memo=pl.Series([f"visa + recruitment fees x{people}"] * n),
-             online=True, place=False)
+    inst.add(
+        biz,
+        "network.recruitment_agency",
+        inst.when(n, "office"),
+        "out",
+        np.round(inst.rng.uniform(900, 2500, n) * people / 3, 2),
+        "card",
+        mcc=mcc,
+        merchant=names,
+        memo=pl.Series([f"visa + recruitment fees x{people}"] * n),
+        online=True,
+        place=False,
+    )
 
 
 def staff_observed(inst: Inst, c: int) -> None:

@@ -21,27 +21,53 @@ def many_senders_small(inst: Inst, c: int) -> None:
         who = np.concatenate([np.arange(senders), inst.rng.integers(0, senders, n - senders)])
         ts = inst.when(n, "any", w * 14, min(inst.days, w * 14 + 14))
         ids = pl.Series([f"MTS-{inst.id}-{w}-{s}" for s in who])
-        inst.add(c, T + "many_senders_small", ts, "in",
-                 np.round(lognormal(inst.rng, n, 180, 0.5, 40, 480), 2), "money_transfer",
-                 mcc=4829, merchant="QUICKWIRE MONEY", cp_id=ids,
-                 cp_name=pl.Series(inst.names(senders)).gather(who), cp_country="US",
-                 online=False, place=False)
+        inst.add(
+            c,
+            T + "many_senders_small",
+            ts,
+            "in",
+            np.round(lognormal(inst.rng, n, 180, 0.5, 40, 480), 2),
+            "money_transfer",
+            mcc=4829,
+            merchant="QUICKWIRE MONEY",
+            cp_id=ids,
+            cp_name=pl.Series(inst.names(senders)).gather(who),
+            cp_country="US",
+            online=False,
+            place=False,
+        )
 
 
-def ocse_corridor(inst: Inst, c: int, beneficiary: str, ben_name: str, country: str,
-                  shared: bool, cover: bool) -> None:
+def ocse_corridor(
+    inst: Inst, c: int, beneficiary: str, ben_name: str, country: str, shared: bool, cover: bool
+) -> None:
     """Frequent small night-time transfers to an exploitation corridor (buyer side)."""
     n = inst.per_period((4, 9))
     ts = inst.night(n, 0.65)
     typ = T + "ocse_corridor_small" + (";" + T + "shared_beneficiary" if shared else "")
     memo = None
     if cover:
-        memo = pl.Series(list(cat.COVER_MEMOS)).gather(inst.rng.integers(0, len(cat.COVER_MEMOS), n))
+        memo = pl.Series(list(cat.COVER_MEMOS)).gather(
+            inst.rng.integers(0, len(cat.COVER_MEMOS), n)
+        )
         typ += ";" + T + "cover_description"
-    inst.ctx.buf.add(np.full(n, c, dtype=np.int32), ts, "out",
-                     np.round(lognormal(inst.rng, n, 55, 0.7, 7, 330), 2), "money_transfer",
-                     mcc=4829, merchant="GLOBALREMIT ONLINE", cp_id=beneficiary, cp_name=ben_name,
-                     cp_country=country, memo=memo, online=True, place=False, inst=inst.id, typ=typ)
+    inst.ctx.buf.add(
+        np.full(n, c, dtype=np.int32),
+        ts,
+        "out",
+        np.round(lognormal(inst.rng, n, 55, 0.7, 7, 330), 2),
+        "money_transfer",
+        mcc=4829,
+        merchant="GLOBALREMIT ONLINE",
+        cp_id=beneficiary,
+        cp_name=ben_name,
+        cp_country=country,
+        memo=memo,
+        online=True,
+        place=False,
+        inst=inst.id,
+        typ=typ,
+    )
     for t in typ.split(";"):
         inst.flag(c, t)
 
@@ -54,13 +80,33 @@ def wages_sent_on(inst: Inst, worker: int, employer: int, country: str, agent: s
         return
     wage = np.round(inst.rng.uniform(600, 1100, n), 2)
     pay_ts = inst.at(pay_days, inst.rng.integers(6, 9, n) * 3_600_000_000)
-    inst.transfer(employer, worker, pay_ts, wage, "ach", typ_src=None,
-                  typ_dst=T + "wages_sent_on", memo="WAGES", online=False)
+    inst.transfer(
+        employer,
+        worker,
+        pay_ts,
+        wage,
+        "ach",
+        typ_src=None,
+        typ_dst=T + "wages_sent_on",
+        memo="WAGES",
+        online=False,
+    )
     delay = hours_us(inst.rng.uniform(3, inst.stretch(48), n))
-    inst.add(worker, T + "wages_sent_on", pay_ts + delay, "out",
-             np.round(wage * inst.rng.uniform(0.7, 0.92, n), 2), "money_transfer", mcc=4829,
-             merchant="SENDHOME AGENT", cp_id=f"BEN-{inst.id}-{worker}", cp_name=inst.names(1)[0],
-             cp_country=country, location_id=agent, online=False)
+    inst.add(
+        worker,
+        T + "wages_sent_on",
+        pay_ts + delay,
+        "out",
+        np.round(wage * inst.rng.uniform(0.7, 0.92, n), 2),
+        "money_transfer",
+        mcc=4829,
+        merchant="SENDHOME AGENT",
+        cp_id=f"BEN-{inst.id}-{worker}",
+        cp_name=inst.names(1)[0],
+        cp_country=country,
+        location_id=agent,
+        online=False,
+    )
 
 
 def sextortion_bursts(inst: Inst, c: int) -> None:
@@ -72,7 +118,18 @@ def sextortion_bursts(inst: Inst, c: int) -> None:
         usd = np.round(np.sort(lognormal(inst.rng, n, 120, 0.6, 25, 1500)), 2)
         channel = pl.Series(["p2p", "money_transfer", "p2p"]).gather(inst.rng.integers(0, 3, n))
         country = ("NG", "CI", "PH")[int(inst.rng.integers(0, 3))]
-        inst.ctx.buf.add(np.full(n, c, dtype=np.int32), ts, "out", usd, channel,
-                         cp_id=f"EXT-{inst.id}-{b}", cp_name=inst.names(1)[0], cp_country=country,
-                         online=True, place=False, inst=inst.id, typ=T + "sextortion_bursts")
+        inst.ctx.buf.add(
+            np.full(n, c, dtype=np.int32),
+            ts,
+            "out",
+            usd,
+            channel,
+            cp_id=f"EXT-{inst.id}-{b}",
+            cp_name=inst.names(1)[0],
+            cp_country=country,
+            online=True,
+            place=False,
+            inst=inst.id,
+            typ=T + "sextortion_bursts",
+        )
         inst.flag(c, T + "sextortion_bursts")

@@ -11,8 +11,10 @@ from txflags.synthetic import SynthConfig, generate
 
 
 def load(d: Path) -> dict[str, pl.DataFrame]:
-    return {n: pl.read_parquet(d / f"{n}.parquet")
-            for n in ("transactions", "accounts", "truth_accounts", "truth_transactions")}
+    return {
+        n: pl.read_parquet(d / f"{n}.parquet")
+        for n in ("transactions", "accounts", "truth_accounts", "truth_transactions")
+    }
 
 
 @pytest.fixture(scope="session")

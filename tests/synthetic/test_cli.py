@@ -18,9 +18,23 @@ TXFLAGS = Path(sys.executable).parent / "txflags"
 
 
 def test_synth_json_summary(tmp_path):
-    r = runner.invoke(app_module.app, ["synth", "--out", str(tmp_path), "--customers", "300",
-                                       "--days", "10", "--seed", "4", "--json",
-                                       "--set", "prevalence.sex_ring=0.02"])
+    r = runner.invoke(
+        app_module.app,
+        [
+            "synth",
+            "--out",
+            str(tmp_path),
+            "--customers",
+            "300",
+            "--days",
+            "10",
+            "--seed",
+            "4",
+            "--json",
+            "--set",
+            "prevalence.sex_ring=0.02",
+        ],
+    )
     assert r.exit_code == 0, r.output
     s = json.loads(r.output)
     assert s["accounts"] == 300
@@ -37,10 +51,17 @@ def test_synth_human_summary_and_help(tmp_path):
 
 
 def test_bad_options_exit_2(tmp_path):
-    for args in (["--customers", "0"], ["--start", "yesterday"], ["--format", "xml"],
-                 ["--set", "prevalence.nope=1"]):
-        p = subprocess.run([str(TXFLAGS), "synth", "--out", str(tmp_path / "x"), *args],
-                           capture_output=True, text=True)
+    for args in (
+        ["--customers", "0"],
+        ["--start", "yesterday"],
+        ["--format", "xml"],
+        ["--set", "prevalence.nope=1"],
+    ):
+        p = subprocess.run(
+            [str(TXFLAGS), "synth", "--out", str(tmp_path / "x"), *args],
+            capture_output=True,
+            text=True,
+        )
         assert p.returncode == 2, (args, p.stderr)
         assert "error:" in p.stderr
 
@@ -48,7 +69,9 @@ def test_bad_options_exit_2(tmp_path):
 def test_profile_yaml(tmp_path):
     prof = tmp_path / "p.yaml"
     prof.write_text("days: 7\nprevalence:\n  sextortion: 0.02\n")
-    r = runner.invoke(app_module.app, ["synth", "-o", str(tmp_path / "o"), "-n", "300",
-                                       "--profile", str(prof), "--json"])
+    r = runner.invoke(
+        app_module.app,
+        ["synth", "-o", str(tmp_path / "o"), "-n", "300", "--profile", str(prof), "--json"],
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["instances_by_scheme"].get("sextortion", 0) >= 3

@@ -55,7 +55,8 @@ def test_truth_references_existing_rows(default_set):
     assert set(look["family"]) <= set(FAMILIES)
     # every transaction-level truth row sits on an account of the same instance
     owners = tt.join(t.select("txn_id", "account_id"), on="txn_id").join(
-        ta.select("account_id", pl.col("instance_id").alias("acc_inst")), on="account_id")
+        ta.select("account_id", pl.col("instance_id").alias("acc_inst")), on="account_id"
+    )
     assert (owners["instance_id"] == owners["acc_inst"]).all()
 
 
@@ -66,14 +67,20 @@ def test_transfers_between_customers_appear_on_both_sides(default_set):
     assert internal.height > 0
     key = ["ts"]  # amounts may differ when the two sides book different currencies
     outs = internal.filter(pl.col("direction") == "out").select(
-        *key, src="account_id", dst="counterparty_id")
+        *key, src="account_id", dst="counterparty_id"
+    )
     ins = internal.filter(pl.col("direction") == "in").select(
-        *key, dst="account_id", src="counterparty_id")
+        *key, dst="account_id", src="counterparty_id"
+    )
     assert outs.height == ins.height
-    assert outs.sort([*key, "src", "dst"]).equals(ins.select(outs.columns).sort([*key, "src",
-                                                                                   "dst"]))
-    usd = internal.group_by("ts", "direction").agg(pl.col("amount_usd").sum()).pivot(
-        "direction", index="ts", values="amount_usd")
+    assert outs.sort([*key, "src", "dst"]).equals(
+        ins.select(outs.columns).sort([*key, "src", "dst"])
+    )
+    usd = (
+        internal.group_by("ts", "direction")
+        .agg(pl.col("amount_usd").sum())
+        .pivot("direction", index="ts", values="amount_usd")
+    )
     assert ((usd["out"] - usd["in"]).abs() <= 0.01 * usd["out"] + 0.02).all()
 
 
@@ -110,31 +117,40 @@ def test_victims_are_swept_to_their_controller(large_set):
     t, ta = large_set["transactions"], large_set["truth_accounts"]
     tt = large_set["truth_transactions"]
     sweeps = tt.filter(pl.col("typology_id") == "funnel.pass_through_sweep").join(
-        t.select("txn_id", "account_id", "counterparty_id", "direction"), on="txn_id")
+        t.select("txn_id", "account_id", "counterparty_id", "direction"), on="txn_id"
+    )
     assert sweeps.height > 0
     assert (sweeps["direction"] == "out").all()
     roles = ta.select("account_id", "role")
     j = sweeps.join(roles, on="account_id").join(
-        roles.rename({"account_id": "counterparty_id", "role": "cp_role"}), on="counterparty_id")
+        roles.rename({"account_id": "counterparty_id", "role": "cp_role"}), on="counterparty_id"
+    )
     assert (j["role"] == "victim").all() and (j["cp_role"] == "controller").all()
 
 
 def _local_hour(t: pl.DataFrame, a: pl.DataFrame) -> pl.DataFrame:
     b = t.join(a.select("account_id", "timezone"), on="account_id")
-    parts = [g.with_columns(h=pl.col("ts").dt.convert_time_zone(tz).dt.hour())
-             for (tz,), g in b.group_by("timezone", maintain_order=True)]
+    parts = [
+        g.with_columns(h=pl.col("ts").dt.convert_time_zone(tz).dt.hour())
+        for (tz,), g in b.group_by("timezone", maintain_order=True)
+    ]
     return pl.concat(parts)
 
 
 # Documented in README (Synthetic data → Realism): shares of rows of ordinary individuals.
-REALISM = {"cash": (0.04, 0.12), "night": (0.03, 0.12), "p2p": (0.05, 0.14),
-           "remittance": (0.0005, 0.01)}
+REALISM = {
+    "cash": (0.04, 0.12),
+    "night": (0.03, 0.12),
+    "p2p": (0.05, 0.14),
+    "remittance": (0.0005, 0.01),
+}
 
 
 def test_benign_statistics_in_documented_ranges(default_set):
     t, a, ta = default_set["transactions"], default_set["accounts"], default_set["truth_accounts"]
     plain = ta.filter((pl.col("label") == 0) & pl.col("lookalike").is_null()).join(
-        a.filter(pl.col("customer_type") == "individual").select("account_id"), on="account_id")
+        a.filter(pl.col("customer_type") == "individual").select("account_id"), on="account_id"
+    )
     b = _local_hour(t.join(plain.select("account_id"), on="account_id"), a)
     stats = b.select(
         cash=pl.col("channel").is_in(["cash", "atm"]).mean(),
@@ -150,11 +166,17 @@ def test_benign_statistics_in_documented_ranges(default_set):
 def test_scheme_signals_exceed_catalogue_thresholds(large_set, typ):
     """Injected evidence meets the TYPOLOGIES.md default on at least most instances."""
     t, tt = large_set["transactions"], large_set["truth_transactions"]
-    ev = tt.filter(pl.col("typology_id") == typ).join(
-        t.select("txn_id", "account_id", "merchant", "counterparty_id", "direction"),
-        on="txn_id").filter(pl.col("direction") == "in" if typ.startswith("funnel") else True)
+    ev = (
+        tt.filter(pl.col("typology_id") == typ)
+        .join(
+            t.select("txn_id", "account_id", "merchant", "counterparty_id", "direction"),
+            on="txn_id",
+        )
+        .filter(pl.col("direction") == "in" if typ.startswith("funnel") else True)
+    )
     per = ev.group_by("account_id").agg(
-        n=pl.len(), props=pl.col("merchant").n_unique(), payers=pl.col("counterparty_id").n_unique())
+        n=pl.len(), props=pl.col("merchant").n_unique(), payers=pl.col("counterparty_id").n_unique()
+    )
     if typ == "lodging.motel_stacking":  # >= 6 stays at >= 3 properties in 30 days (60-day set)
         ok = (per["n"] >= 6) & (per["props"] >= 3)
     else:  # >= 15 distinct payers in 30 days

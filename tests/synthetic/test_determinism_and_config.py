@@ -19,7 +19,9 @@ FILES = ("transactions", "accounts", "truth_accounts", "truth_transactions")
 
 
 def _bytes(d: Path) -> dict[str, bytes]:
-    return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()
+    }
 
 
 def test_same_seed_byte_identical_other_seed_differs(tmp_path):
@@ -46,12 +48,15 @@ def test_per_day_files_hold_the_same_rows(tmp_path):
         df = pl.read_parquet(f)
         assert Transactions.validate(df) == []
         assert df.select(pl.col("ts").dt.date().unique()).to_series().to_list() == [
-            date.fromisoformat(f.stem.removeprefix("transactions-"))]
+            date.fromisoformat(f.stem.removeprefix("transactions-"))
+        ]
         assert df.select("ts", "txn_id").equals(df.select("ts", "txn_id").sort("ts", "txn_id"))
         parts.append(df)
     assert pl.concat(parts).sort("txn_id").equals(whole.sort("txn_id"))
-    assert _bytes(tmp_path / "one")["accounts.parquet"] == _bytes(tmp_path / "days")[
-        "accounts.parquet"]
+    assert (
+        _bytes(tmp_path / "one")["accounts.parquet"]
+        == _bytes(tmp_path / "days")["accounts.parquet"]
+    )
 
 
 def test_csv_format(tmp_path):
@@ -62,23 +67,27 @@ def test_csv_format(tmp_path):
     assert "typology_ids" in ta.columns
 
 
-@pytest.mark.parametrize("kw, msg", [
-    ({"customers": 0}, "customers"),
-    ({"days": 0}, "days"),
-    ({"noise": 1.5}, "noise"),
-    ({"partial": -0.1}, "partial"),
-    ({"prevalence": {"nope": 0.1}}, "unknown prevalence"),
-    ({"prevalence": {"sex_ring": 0.9}}, "prevalence of sex_ring"),
-    ({"prevalence_scale": 30.0}, "prevalence_scale"),
-])
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        ({"customers": 0}, "customers"),
+        ({"days": 0}, "days"),
+        ({"noise": 1.5}, "noise"),
+        ({"partial": -0.1}, "partial"),
+        ({"prevalence": {"nope": 0.1}}, "unknown prevalence"),
+        ({"prevalence": {"sex_ring": 0.9}}, "prevalence of sex_ring"),
+        ({"prevalence_scale": 30.0}, "prevalence_scale"),
+    ],
+)
 def test_config_rejects_bad_values(kw, msg):
     with pytest.raises(InputError, match=msg):
         SynthConfig(**kw)
 
 
 def test_settings_and_profiles():
-    cfg = SynthConfig().with_settings(parse_settings(["prevalence.sex_ring=0.01", "days=30",
-                                                      "start=2025-06-01", "noise=0"]))
+    cfg = SynthConfig().with_settings(
+        parse_settings(["prevalence.sex_ring=0.01", "days=30", "start=2025-06-01", "noise=0"])
+    )
     assert cfg.rates()["sex_ring"] == pytest.approx(0.01)
     assert (cfg.days, cfg.start, cfg.noise) == (30, date(2025, 6, 1), 0.0)
     with pytest.raises(InputError, match="unknown setting"):
@@ -89,7 +98,9 @@ def test_settings_and_profiles():
         parse_settings(["oops"])
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     customers=st.integers(100, 600),
     days=st.integers(1, 40),
@@ -100,12 +111,21 @@ def test_settings_and_profiles():
     noise=st.floats(0, 1),
     start=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
 )
-def test_any_valid_parameters_give_a_valid_dataset(tmp_path_factory, customers, days, seed, scale,
-                                                   partial, evasion, noise, start):
+def test_any_valid_parameters_give_a_valid_dataset(
+    tmp_path_factory, customers, days, seed, scale, partial, evasion, noise, start
+):
     d = tmp_path_factory.mktemp("h")
-    cfg = SynthConfig(customers=customers, days=days, seed=seed, prevalence_scale=scale,
-                      partial=partial, evasion=evasion, noise=noise, start=start,
-                      chunk_customers=250)
+    cfg = SynthConfig(
+        customers=customers,
+        days=days,
+        seed=seed,
+        prevalence_scale=scale,
+        partial=partial,
+        evasion=evasion,
+        noise=noise,
+        start=start,
+        chunk_customers=250,
+    )
     s = generate(cfg, d)
     t = pl.read_parquet(d / "transactions.parquet")
     a = pl.read_parquet(d / "accounts.parquet")
