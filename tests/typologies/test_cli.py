@@ -2,35 +2,14 @@
 
 import json
 import shutil
-import sys
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from txflags.catalogue import default_root
-from txflags.cli import typologies_cmd
-from txflags.errors import CheckFailed, InputError
+from txflags.cli.app import _register, app, main
 
-try:  # the whole app, when every command module imports
-    from txflags.cli.app import _register, app, main
-
-    _register()
-except ImportError:  # another command module is mid-change: test ours on its own app
-    app = typer.Typer()
-    typologies_cmd.register(app)
-
-    @app.callback()
-    def _root() -> None:
-        """txflags"""
-
-    def main(argv):
-        try:
-            app(args=argv, standalone_mode=False)
-        except InputError:
-            sys.exit(2)
-        except CheckFailed:
-            sys.exit(1)
+_register()
 
 runner = CliRunner()
 
