@@ -128,8 +128,13 @@ def compile_typology(
     accounts: pl.LazyFrame,
     as_of: date,
     prior_hits: pl.LazyFrame | None = None,
+    report_from: date | None = None,
 ) -> pl.LazyFrame:
-    """The lazy plan of one typology's hits (a Hits frame)."""
+    """The lazy plan of one typology's hits (a Hits frame).
+
+    ``report_from``: only windows ending on or after this day compete for the strongest window
+    (a nightly scan reports what ends in its batch; older rows are lookback context).
+    """
     det = t.detection
     wd = det.get("window_days")
     window = int(t.params[wd["param"]]) if isinstance(wd, Mapping) else wd
@@ -176,6 +181,8 @@ def compile_typology(
                 pl.col("day").min().alias("window_start"),
                 pl.col("day").max().alias("window_end"),
             )
+        if report_from is not None:
+            frame = frame.filter(pl.col("window_end") >= report_from)
         for n in acct_measures:
             frame = frame.join(_account_measure(ctx, n, measures[n]), on="account_id", how="left")
         frame = frame.filter(ctx.cond(det["where"]))
@@ -244,8 +251,13 @@ def plan(
     catalogue: Catalogue,
     *,
     as_of: date | None = None,
+    report_from: date | None = None,
 ) -> tuple[dict[str, pl.LazyFrame], dict[str, str], date | None]:
-    """The lazy hit plan of every typology that can run, the skipped ones with reasons, as_of."""
+    """The lazy hit plan of every typology that can run, the skipped ones with reasons, as_of.
+
+    ``report_from`` (see ``compile_typology``) limits the reported windows; second-stage
+    typologies still read their dependencies' hits over all the data.
+    """
     txns, accts = conform(transactions.lazy(), accounts.lazy())
     if as_of is not None:
         end = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
@@ -256,7 +268,9 @@ def plan(
     rows = build_rows(txns, accts, zones).cache()
     acct = build_accounts(accts, as_of).cache()
     plans: dict[str, pl.LazyFrame] = {}
+    full: dict[str, pl.LazyFrame] = {}  # unrestricted hits, read by second-stage typologies
     skipped: dict[str, str] = {}
+    needed_by_others = {d for t in catalogue for d in t.depends_on}
     for t in _order(catalogue):
         missing = [c for c in t.requires if c not in present]
         bad_deps = [d for d in t.depends_on if d in skipped]
@@ -268,9 +282,15 @@ def plan(
             continue
         prior = None
         if t.depends_on:
-            deps = [plans[d] for d in t.depends_on if d in plans]
+            deps = [full[d] for d in t.depends_on if d in full]
             prior = pl.concat(deps) if deps else None
-        plans[t.id] = compile_typology(t, rows, acct, as_of, prior)
+        plans[t.id] = compile_typology(t, rows, acct, as_of, prior, report_from)
+        if t.id in needed_by_others:
+            full[t.id] = (
+                plans[t.id]
+                if report_from is None
+                else compile_typology(t, rows, acct, as_of, prior)
+            )
     return plans, skipped, as_of
 
 
@@ -281,15 +301,20 @@ def detect(
     *,
     as_of: date | None = None,
     engine: str = "auto",
+    report_from: date | None = None,
 ) -> DetectResult:
     """Run every typology of ``catalogue`` over the transactions (up to ``as_of``, inclusive).
+
+    ``report_from``: report only windows ending on or after this day (earlier rows are context).
 
     Returns a Hits frame sorted by typology and account, the ids that ran, and the skipped ids
     with the reason (e.g. a required column absent from the export).
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    plans, skipped, as_of = plan(transactions, accounts, catalogue, as_of=as_of)
+    plans, skipped, as_of = plan(
+        transactions, accounts, catalogue, as_of=as_of, report_from=report_from
+    )
     frames = pl.collect_all(list(plans.values()), engine=engine) if plans else []  # type: ignore[arg-type]
     hits = pl.concat([Hits.empty(), *frames]) if frames else Hits.empty()
     hits = hits.sort("typology_id", "account_id")
