@@ -63,6 +63,13 @@ def synth(
     profile: Path | None = typer.Option(
         None, "--profile", help="YAML file of settings (e.g. prevalence: {sex_ring: 0.01})."
     ),
+    bank_export: bool = typer.Option(
+        False,
+        "--bank-export",
+        help="Also render OUT/bank_export/: a messy core-banking CSV (own column names, "
+        "DD/MM/YYYY local times, DR/CR, thousands separators, junk rows) with the mappings "
+        "that ingest it.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a machine-readable summary."),
 ) -> None:
     """Generate synthetic transactions, accounts and ground truth (schemes and lookalikes)."""
@@ -90,7 +97,10 @@ def synth(
         cfg = cfg.with_settings(parse_settings(settings))
     if as_json:
         summary = generate(cfg, out, fmt=fmt, per_day=per_day)
-        typer.echo(json.dumps(summary.as_dict(), indent=2))
+        result = summary.as_dict()
+        if bank_export:
+            result["bank_export"] = _bank_export(out, seed)
+        typer.echo(json.dumps(result, indent=2))
         return
     from rich.progress import Progress
 
@@ -109,3 +119,16 @@ def synth(
     typer.echo(f"positives: {s['positives']:,} accounts; lookalikes: {s['lookalikes']:,}")
     fams = ", ".join(f"{k} {v}" for k, v in s["positives_by_family"].items())
     typer.echo(f"positives by family: {fams}")
+    if bank_export:
+        info = _bank_export(out, seed)
+        typer.echo(
+            f"bank export: {info['transactions']} ({info['junk_rows']} junk rows to quarantine), "
+            f"ingest with: txflags ingest {info['transactions']} -m {info['transactions_mapping']}"
+        )
+
+
+def _bank_export(out: Path, seed: int) -> dict[str, str | int]:
+    from txflags.synthetic.bank_export import export_dataset
+
+    export = export_dataset(out, seed)
+    return {k: (v if isinstance(v, int) else str(v)) for k, v in export.__dict__.items()}

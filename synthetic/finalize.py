@@ -43,13 +43,14 @@ def finalize(ctx: Ctx, ev: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     df = (
         ev.with_columns(
             seq=pl.int_range(pl.len(), dtype=pl.Int64),
-            ts=pl.Series(ts_utc),
+            ts=pl.Series(ts_utc // 1_000_000 * 1_000_000),  # bank exports book whole seconds
             keep=pl.Series(keep),
             account_id=acc.gather(cust),
             customer_id=cid.gather(cust),
             currency=pl.Series(pop.currency(), dtype=pl.String).gather(cust),
             amount=pl.Series(cents).cast(MONEY) / 100,
-            amount_usd=pl.Series(cents * rate / 100),
+            # the same arithmetic as ingestion: float(amount) x rate
+            amount_usd=pl.Series(cents / 100 * rate),
             counterparty_id=pl.when(internal).then(acc.gather(cp_idx)).otherwise(ev["cp_id"]),
             counterparty_name=pl.when(internal).then(names.gather(cp_idx)).otherwise(ev["cp_name"]),
             counterparty_country=pl.when(internal)

@@ -24,7 +24,12 @@ from txflags.mapping import Mapping, load_mapping
 from txflags.normalize import normalize
 from txflags.readers import FILE_COL, RawBatch, read_source
 
-BUNDLED_MAPPINGS = ("canonical", "canonical-accounts", "synthetic-bank-export")
+BUNDLED_MAPPINGS = (
+    "canonical",
+    "canonical-accounts",
+    "synthetic-bank-export",
+    "synthetic-bank-accounts",
+)
 
 
 @dataclass
