@@ -1,0 +1,429 @@
+"""The nightly pipeline: ingest a batch, append it to history, detect, score, write atomically.
+
+``scan`` reads the lookback the catalogue needs (its longest window) from the store plus the new
+batch, and reports hits whose window ends in the batch, so a hit is not raised again every night.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from txflags import __version__, risk
+from txflags.atomic import _stage, json_writer, parquet_writer
+from txflags.catalogue import Catalogue, load_catalogue, read_yaml
+from txflags.engine import detect
+from txflags.errors import InputError
+from txflags.features.context import local_time
+from txflags.ingest import ingest, resolve_mapping
+from txflags.schema import Hits, Quarantine
+from txflags.store import Store, discard
+
+STAGES = ("ingest", "history", "detect", "risk", "write")
+
+ALERT_EXTRA = pl.Schema({"alert_id": pl.String, "run_id": pl.String, "is_new": pl.Boolean})
+
+
+@dataclass
+class ScanResult:
+    """What one scan produced and where it wrote it."""
+
+    run_id: str
+    alerts: pl.DataFrame
+    risk: pl.DataFrame
+    quarantine: pl.DataFrame
+    summary: dict[str, Any]
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+# -- options ------------------------------------------------------------------------------------
+def parse_sets(items: list[str] | None) -> dict[str, dict[str, Any]]:
+    """``["family.name.param=value", ...]`` -> ``{"family.name": {"param": value}}``."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        tid, dot, param = key.strip().rpartition(".")
+        if not sep or not dot or not tid or not param:
+            raise InputError(
+                f"--set {item!r}: write TYPOLOGY.param=value, e.g. cash.structuring.n_min=3"
+            )
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else raw
+        except yaml.YAMLError:
+            value = raw
+        out.setdefault(tid, {})[param] = value
+    return out
+
+
+def load_profile(path: str | Path | None) -> tuple[dict[str, dict[str, Any]], risk.RiskConfig]:
+    """A profile file: ``parameters: {typology_id: {param: value}}`` and ``risk: {...}``."""
+    if path is None:
+        return {}, risk.RiskConfig()
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"--profile {p} is not a file")
+    data = read_yaml(p) or {}
+    if not isinstance(data, dict) or set(data) - {"parameters", "risk"}:
+        raise InputError(f"{p}: a profile has the keys `parameters:` and `risk:` only")
+    params = data.get("parameters") or {}
+    if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
+        raise InputError(f"{p}: write `parameters:` as `typology_id: {{param: value}}` mappings")
+    return params, risk.RiskConfig.from_dict(data.get("risk"))
+
+
+def merge_overrides(*layers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Later layers win, parameter by parameter."""
+    out: dict[str, dict[str, Any]] = {}
+    for layer in layers:
+        for tid, values in layer.items():
+            out.setdefault(tid, {}).update(values)
+    return out
+
+
+def lookback_days(catalogue: Catalogue) -> int:
+    """The longest window of any typology (after overrides), in days."""
+    longest = 1
+    for t in catalogue:
+        wd = t.detection.get("window_days")
+        if isinstance(wd, Mapping):
+            wd = t.params.get(wd.get("param"))
+        for v in (wd, t.params.get("window_days")):
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                longest = max(longest, int(v))
+    return longest
+
+
+# -- small helpers ------------------------------------------------------------------------------
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def batch_hash(file_hashes: list[str], mapping_digest: str) -> str:
+    """Content hash of a batch: its files' hashes (order-free) and the mapping."""
+    h = hashlib.sha256(mapping_digest.encode())
+    for fh in sorted(file_hashes):
+        h.update(fh.encode())
+    return h.hexdigest()
+
+
+def alert_ids(hits: pl.DataFrame) -> pl.Series:
+    """Stable id of each hit: sha256 of typology id, version, account and window (20 hex)."""
+    keys = hits.select(
+        pl.concat_str(
+            [
+                pl.col("typology_id"),
+                pl.col("typology_version").cast(pl.String),
+                pl.col("account_id"),
+                pl.col("window_start").cast(pl.String).fill_null("-"),
+                pl.col("window_end").cast(pl.String).fill_null("-"),
+            ],
+            separator="|",
+        )
+    ).to_series()
+    # hashlib for an id that stays stable across Polars versions (alerts are few: one per hit)
+    return pl.Series(
+        "alert_id", [hashlib.sha256(k.encode()).hexdigest()[:20] for k in keys], pl.String
+    )
+
+
+def _local_day_range(kept: pl.DataFrame, accounts: pl.DataFrame) -> tuple[date, date]:
+    zones = accounts["timezone"].drop_nulls().unique().to_list()
+    tz = accounts.lazy().select("account_id", "timezone").unique("account_id")
+    r = (
+        kept.lazy()
+        .select("account_id", "ts")
+        .join(tz, on="account_id", how="left")
+        .select(local_time(pl.col("ts"), pl.col("timezone"), zones).dt.date().alias("d"))
+        .select(pl.col("d").min().alias("lo"), pl.col("d").max().alias("hi"))
+        .collect()
+    )
+    return r["lo"][0], r["hi"][0]
+
+
+class _Clock:
+    def __init__(self, on_stage: Callable[[str], None] | None) -> None:
+        self.seconds: dict[str, float] = {}
+        self.on_stage = on_stage
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self.on_stage:
+            self.on_stage(name)
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+
+
+def _stage_outputs(files: dict[Path, Callable[[Path], None]]) -> list[tuple[Path, Path]]:
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, write in files.items():
+            staged.append((_stage(target, write), target))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    return staged
+
+
+def _publisher(staged: list[tuple[Path, Path]]) -> tuple[Callable[[], Callable[[], None]], list]:
+    """A function that renames staged outputs into place (keeping backups) and returns an undo."""
+    backups: list[tuple[Path, Path | None]] = []
+
+    def undo() -> None:
+        for target, backup in reversed(backups):
+            if backup is not None:
+                os.replace(backup, target)
+            else:
+                target.unlink(missing_ok=True)
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+
+    def publish() -> Callable[[], None]:
+        try:
+            for tmp, target in staged:
+                backup = None
+                if target.exists():
+                    backup = target.with_name(f".{target.name}.bak-{os.getpid()}")
+                    os.replace(target, backup)
+                backups.append((target, backup))
+                os.replace(tmp, target)
+        except BaseException:
+            undo()
+            raise
+        return undo
+
+    return publish, backups
+
+
+# -- the pipeline -------------------------------------------------------------------------------
+def scan(
+    inputs: list[str | Path],
+    accounts: str | Path | list[str | Path],
+    *,
+    store: str | Path | Store,
+    out: str | Path,
+    mapping: str | Path = "canonical",
+    accounts_mapping: str | Path = "canonical-accounts",
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    risk_config: risk.RiskConfig | None = None,
+    as_of: date | None = None,
+    catalogue_root: str | Path | None = None,
+    engine: str = "auto",
+    on_stage: Callable[[str], None] | None = None,
+) -> ScanResult:
+    """Run one night: ingest ``inputs``, append new rows to the store, detect, score, write.
+
+    Writes OUT/alerts.parquet, risk.parquet, quarantine.parquet and summary.json, and records the
+    run, the batch, its history parts and its alerts in the store, all or nothing.
+    """
+    started = datetime.now(UTC)
+    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    cfg = risk_config or risk.RiskConfig()
+    out_dir = Path(out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir} exists and is not a directory")
+    st = store if isinstance(store, Store) else Store(store)
+    catalogue = load_catalogue(overrides=overrides, root=catalogue_root)
+    clock = _Clock(on_stage)
+
+    with clock.stage("ingest"):
+        tmap = resolve_mapping(mapping)
+        if tmap.kind != "transactions":
+            raise InputError(f"--mapping {tmap.name} is for {tmap.kind}, not transactions")
+        amap = resolve_mapping(accounts_mapping)
+        if amap.kind != "accounts":
+            raise InputError(f"--accounts-mapping {amap.name} is for {amap.kind}, not accounts")
+        txn = ingest(list(inputs), tmap)
+        acc_inputs = accounts if isinstance(accounts, list) else [accounts]
+        acc = ingest(list(acc_inputs), amap)
+        if acc.kept.height == 0:
+            raise InputError("no usable account rows: check --accounts and --accounts-mapping")
+        files = [f["path"] for f in txn.summary["files"]]
+        hashes = {f: file_sha256(f) for f in files}
+        bhash = batch_hash(list(hashes.values()), tmap.digest)
+
+    kept = txn.kept
+    with clock.stage("history"):
+        seen = st.batch(bhash)
+        if kept.height == 0:
+            new_rows = kept
+        elif seen is not None:
+            new_rows = kept.clear()
+        else:
+            days = kept.select(pl.col("ts").dt.date().unique())["ts"].to_list()
+            new_rows = kept.join(st.known_ids(days).collect(), on="txn_id", how="anti")
+        parts = st.stage_history(new_rows, bhash)
+
+    try:
+        with clock.stage("detect"):
+            lookback = lookback_days(catalogue)
+            if kept.height:
+                report_from, _ = _local_day_range(kept, acc.kept)
+                as_of = as_of or kept["ts"].max().date()  # type: ignore[union-attr]
+                start = report_from - timedelta(days=lookback + 1)
+                rows = pl.concat([st.history(start, as_of), new_rows.lazy()], how="vertical")
+                result = detect(
+                    rows, acc.kept, catalogue, as_of=as_of, engine=engine, report_from=report_from
+                )
+                hits, ran, skipped = result.hits, result.run, result.skipped
+            else:
+                report_from, start = None, None
+                hits, ran, skipped = Hits.empty(), [], {}
+            hits = hits.with_columns(alert_ids(hits))
+            stored = st.alerts(
+                since=(as_of - timedelta(days=cfg.window_days)) if as_of else None
+            )
+            known = stored.select("alert_id", "first_batch")
+            hits = hits.join(known, on="alert_id", how="left").with_columns(
+                (pl.col("first_batch").is_null() | (pl.col("first_batch") == bhash)).alias(
+                    "is_new"
+                ),
+                pl.lit(run_id).alias("run_id"),
+            )
+            alerts = (
+                hits.filter(pl.col("window_end").is_not_null() | pl.col("is_new"))
+                .select(*ALERT_EXTRA.names(), *Hits.names)
+                .sort("typology_id", "account_id", "window_end")
+            )
+
+        with clock.stage("risk"):
+            context = stored.join(hits.select("alert_id"), on="alert_id", how="anti")
+            cols = ["account_id", "typology_id", "family", "band", "weight", "role_hint",
+                    "sentence", "window_end"]
+            pool = pl.concat([hits.select(cols), context.select(cols)], how="vertical_relaxed")
+            risk_frame = risk.score(pool, as_of, cfg) if as_of else risk.empty()
+
+        with clock.stage("write"):
+            quarantine = pl.concat(
+                [Quarantine.conform(txn.quarantine), Quarantine.conform(acc.quarantine)]
+            ).collect()
+            summary = _summary(
+                run_id, bhash, txn.summary, acc.summary, seen, kept.height, new_rows.height,
+                ran, skipped, alerts, risk_frame, as_of, report_from, start, lookback, clock,
+            )
+            paths = {
+                "alerts": out_dir / "alerts.parquet",
+                "risk": out_dir / "risk.parquet",
+                "quarantine": out_dir / "quarantine.parquet",
+                "summary": out_dir / "summary.json",
+            }
+            staged = _stage_outputs(
+                {
+                    paths["alerts"]: parquet_writer(alerts),
+                    paths["risk"]: parquet_writer(risk_frame),
+                    paths["quarantine"]: parquet_writer(quarantine),
+                    paths["summary"]: json_writer(summary),
+                }
+            )
+    except BaseException:
+        discard(parts)
+        raise
+
+    publish, backups = _publisher(staged)
+    run_record = {
+        "run_id": run_id,
+        "started_at": started.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "status": "completed",
+        "as_of": as_of,
+        "report_from": report_from,
+        "batch_hash": bhash,
+        "inputs": [{"path": str(f), "sha256": h} for f, h in hashes.items()],
+        "mapping_digest": tmap.digest,
+        "accounts_mapping_digest": amap.digest,
+        "catalogue": {t.id: t.version for t in catalogue},
+        "overrides": {k: dict(v) for k, v in (overrides or {}).items()},
+        "risk_config": cfg.as_dict(),
+        "counts": summary["counts"],
+    }
+    batch_record = None
+    if seen is None and kept.height:
+        batch_record = {
+            "batch_hash": bhash,
+            "run_id": run_id,
+            "appended_at": datetime.now(UTC).isoformat(),
+            "rows_in_batch": kept.height,
+            "rows_appended": new_rows.height,
+            "rows_skipped": kept.height - new_rows.height,
+            "first_day": kept["ts"].min().date(),  # type: ignore[union-attr]
+            "last_day": kept["ts"].max().date(),  # type: ignore[union-attr]
+        }
+    try:
+        st.commit(run_record, batch_record, parts, alerts, publish)
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for _, backup in backups:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+    return ScanResult(run_id, alerts, risk_frame, quarantine, summary, paths)
+
+
+def _summary(
+    run_id: str,
+    bhash: str,
+    tsum: dict[str, Any],
+    asum: dict[str, Any],
+    seen: dict[str, Any] | None,
+    kept: int,
+    appended: int,
+    ran: list[str],
+    skipped: dict[str, str],
+    alerts: pl.DataFrame,
+    risk_frame: pl.DataFrame,
+    as_of: date | None,
+    report_from: date | None,
+    lookback_start: date | None,
+    lookback: int,
+    clock: _Clock,
+) -> dict[str, Any]:
+    counts = {
+        "rows_in": tsum["rows_in"],
+        "rows_kept": tsum["rows_kept"],
+        "rows_quarantined": tsum["rows_quarantined"],
+        "accounts_in": asum["rows_in"],
+        "accounts_kept": asum["rows_kept"],
+        "accounts_quarantined": asum["rows_quarantined"],
+        "history_rows_appended": appended,
+        "history_rows_skipped": kept - appended,
+        "alerts": alerts.height,
+        "alerts_new": int(alerts["is_new"].sum()),
+        "accounts_with_signal": risk_frame.height,
+        "accounts_flagged": int(risk_frame["flagged"].sum()),
+    }
+    return {
+        "txflags_version": __version__,
+        "run_id": run_id,
+        "batch_hash": bhash,
+        "batch_already_appended": seen is not None,
+        "batch_first_run_id": seen["run_id"] if seen else run_id,
+        "reconciled": tsum["rows_in"] == tsum["rows_kept"] + tsum["rows_quarantined"],
+        "counts": counts,
+        "quarantine_reasons": tsum["quarantine_reasons"],
+        "mapping": tsum["mapping"],
+        "accounts_mapping": asum["mapping"],
+        "as_of": as_of,
+        "report_from": report_from,
+        "lookback_days": lookback,
+        "lookback_from": lookback_start,
+        "typologies_run": ran,
+        "typologies_skipped": skipped,
+        "seconds": dict(clock.seconds),
+    }

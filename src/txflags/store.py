@@ -1,0 +1,339 @@
+"""The embedded store (DESIGN §8): a local folder, no server.
+
+Layout::
+
+    STORE/
+      txflags.sqlite                          runs, batches, history parts, alerts (stdlib sqlite3)
+      history/date=YYYY-MM-DD/part-<batch>.parquet   canonical transactions, by UTC booking date
+
+The database is the commit point. A history part counts only once its row is in ``parts``; a run
+stages every file first, then inserts its rows, renames the files and commits in one SQLite
+transaction. A crash before the commit leaves the database as it was, and any renamed part that
+is not in ``parts`` is an orphan that readers ignore and ``Store`` deletes when it opens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from txflags.atomic import _stage, parquet_writer
+from txflags.errors import InputError
+from txflags.schema import Transactions
+
+DB_NAME = "txflags.sqlite"
+HISTORY = "history"
+STORE_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT NOT NULL,
+    status TEXT NOT NULL, as_of TEXT, report_from TEXT, batch_hash TEXT,
+    inputs TEXT NOT NULL, mapping_digest TEXT, accounts_mapping_digest TEXT,
+    catalogue TEXT NOT NULL, overrides TEXT NOT NULL, risk_config TEXT NOT NULL,
+    counts TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_hash TEXT PRIMARY KEY, run_id TEXT NOT NULL, appended_at TEXT NOT NULL,
+    rows_in_batch INTEGER NOT NULL, rows_appended INTEGER NOT NULL,
+    rows_skipped INTEGER NOT NULL, first_day TEXT, last_day TEXT
+);
+CREATE TABLE IF NOT EXISTS parts (
+    path TEXT PRIMARY KEY, batch_hash TEXT NOT NULL, day TEXT NOT NULL, rows INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS parts_day ON parts (day);
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT PRIMARY KEY, first_run_id TEXT NOT NULL, last_run_id TEXT NOT NULL,
+    first_batch TEXT, typology_id TEXT NOT NULL, typology_version INTEGER NOT NULL,
+    family TEXT NOT NULL, account_id TEXT NOT NULL, window_start TEXT, window_end TEXT,
+    band TEXT NOT NULL, weight INTEGER NOT NULL, role_hint TEXT NOT NULL,
+    sentence TEXT NOT NULL, observed TEXT NOT NULL, params TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_account ON alerts (account_id, window_end);
+"""
+
+#: Alert columns kept in the database (and read back for risk context).
+ALERT_COLUMNS = (
+    "alert_id",
+    "typology_id",
+    "typology_version",
+    "family",
+    "account_id",
+    "window_start",
+    "window_end",
+    "band",
+    "weight",
+    "role_hint",
+    "sentence",
+    "observed",
+    "params",
+)
+
+
+@dataclass(frozen=True)
+class StagedPart:
+    """A history part written to a temporary file, not yet visible."""
+
+    tmp: Path
+    target: Path
+    day: date
+    rows: int
+
+
+def _history_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    return Transactions.conform(frame).collect()
+
+
+class Store:
+    """A store folder: ``Store(path)`` creates it if needed and checks its version."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError(f"--store {self.path} exists and is not a directory")
+        (self.path / HISTORY).mkdir(parents=True, exist_ok=True)
+        with self.connect() as db:
+            db.executescript(_SCHEMA)
+            row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO meta VALUES ('version', ?)", (STORE_VERSION,))
+            elif row[0] != STORE_VERSION:
+                raise InputError(
+                    f"store {self.path} has version {row[0]}; this txflags reads version "
+                    f"{STORE_VERSION}"
+                )
+            db.commit()
+        self._remove_orphans()
+
+    @property
+    def db_path(self) -> Path:
+        return self.path / DB_NAME
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection in manual-transaction mode (``BEGIN`` ... ``COMMIT``), closed after."""
+        try:
+            db = sqlite3.connect(self.db_path, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise InputError(f"cannot open the store database {self.db_path}: {exc}") from exc
+        try:
+            yield db
+        finally:
+            db.close()
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _parts(self, where: str = "", args: Iterable[Any] = ()) -> list[Path]:
+        with self.connect() as db:
+            rows = db.execute(f"SELECT path FROM parts {where} ORDER BY path", tuple(args))
+            return [self.path / r[0] for r in rows.fetchall()]
+
+    def history(self, start: date | None = None, end: date | None = None) -> pl.LazyFrame:
+        """Committed history rows booked (UTC date) in [start, end], lazily."""
+        conds, args = [], []
+        if start is not None:
+            conds.append("day >= ?")
+            args.append(start.isoformat())
+        if end is not None:
+            conds.append("day <= ?")
+            args.append(end.isoformat())
+        where = f"WHERE {' AND '.join(conds)}" if conds else ""
+        parts = self._parts(where, args)
+        if not parts:
+            return Transactions.empty().lazy()
+        return pl.scan_parquet(parts).select(Transactions.names)
+
+    def known_ids(self, days: Iterable[date]) -> pl.LazyFrame:
+        """txn_ids already in history on the given UTC days (a frame with one column)."""
+        days = sorted({d.isoformat() for d in days})
+        if not days:
+            return pl.LazyFrame(schema={"txn_id": pl.String})
+        marks = ",".join("?" * len(days))
+        parts = self._parts(f"WHERE day IN ({marks})", days)
+        if not parts:
+            return pl.LazyFrame(schema={"txn_id": pl.String})
+        return pl.scan_parquet(parts).select("txn_id")
+
+    def batch(self, batch_hash: str) -> dict[str, Any] | None:
+        """The record of an appended batch, or None."""
+        with self.connect() as db:
+            db.row_factory = sqlite3.Row
+            row = db.execute("SELECT * FROM batches WHERE batch_hash = ?", (batch_hash,)).fetchone()
+            return dict(row) if row else None
+
+    def alerts(
+        self, since: date | None = None, accounts: Iterable[str] | None = None
+    ) -> pl.DataFrame:
+        """Stored alerts whose window ended on/after ``since`` (or have no window)."""
+        sql = f"SELECT {', '.join(ALERT_COLUMNS)}, first_batch FROM alerts"
+        args: list[Any] = []
+        if since is not None:
+            sql += " WHERE (window_end IS NULL OR window_end >= ?)"
+            args.append(since.isoformat())
+        with self.connect() as db:
+            rows = db.execute(sql, args).fetchall()
+        schema = {
+            "alert_id": pl.String,
+            "typology_id": pl.String,
+            "typology_version": pl.Int32,
+            "family": pl.String,
+            "account_id": pl.String,
+            "window_start": pl.String,
+            "window_end": pl.String,
+            "band": pl.String,
+            "weight": pl.Int8,
+            "role_hint": pl.String,
+            "sentence": pl.String,
+            "observed": pl.String,
+            "params": pl.String,
+            "first_batch": pl.String,
+        }
+        frame = pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+            pl.col("window_start", "window_end").str.to_date()
+        )
+        if accounts is not None:
+            frame = frame.filter(pl.col("account_id").is_in(list(accounts)))
+        return frame
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every committed run, oldest first."""
+        with self.connect() as db:
+            db.row_factory = sqlite3.Row
+            return [dict(r) for r in db.execute("SELECT * FROM runs ORDER BY started_at")]
+
+    def counts(self) -> dict[str, int]:
+        """Rows in each table and history rows (for summaries and tests)."""
+        with self.connect() as db:
+            out = {
+                t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("runs", "batches", "parts", "alerts")
+            }
+            total = db.execute("SELECT coalesce(sum(rows), 0) FROM parts").fetchone()
+            out["history_rows"] = total[0]
+        return out
+
+    # -- writing ---------------------------------------------------------------------------------
+    def stage_history(self, rows: pl.DataFrame, batch_hash: str) -> list[StagedPart]:
+        """Write ``rows`` (canonical) as one temporary part per UTC day; nothing is visible yet."""
+        if rows.height == 0:
+            return []
+        rows = _history_frame(rows).with_columns(pl.col("ts").dt.date().alias("_day"))
+        staged: list[StagedPart] = []
+        try:
+            for (day,), part in rows.sort("_day", "txn_id").group_by("_day", maintain_order=True):
+                rel = Path(HISTORY) / f"date={day.isoformat()}" / f"part-{batch_hash[:16]}.parquet"
+                frame = part.drop("_day")
+                tmp = _stage(self.path / rel, parquet_writer(frame))
+                staged.append(StagedPart(tmp, self.path / rel, day, frame.height))
+        except BaseException:
+            discard(staged)
+            raise
+        return staged
+
+    def commit(
+        self,
+        run: dict[str, Any],
+        batch: dict[str, Any] | None,
+        parts: list[StagedPart],
+        alerts: pl.DataFrame,
+        publish: Callable[[], Callable[[], None]] | None = None,
+    ) -> None:
+        """Record a run in one transaction: run, batch, parts, alerts; make the parts visible.
+
+        ``publish`` renames the run's output files into place and returns an undo; it runs
+        inside the transaction, so a failure anywhere restores both the store and the outputs.
+        """
+        renamed: list[StagedPart] = []
+        undo: Callable[[], None] | None = None
+        with self.connect() as db:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                cols = list(run)
+                db.execute(
+                    f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                    [_sql(run[c]) for c in cols],
+                )
+                if batch is not None:
+                    cols = list(batch)
+                    db.execute(
+                        f"INSERT INTO batches ({', '.join(cols)}) "
+                        f"VALUES ({', '.join('?' * len(cols))})",
+                        [_sql(batch[c]) for c in cols],
+                    )
+                db.executemany(
+                    "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?)",
+                    [
+                        (
+                            p.target.relative_to(self.path).as_posix(),
+                            run["batch_hash"],
+                            p.day.isoformat(),
+                            p.rows,
+                        )
+                        for p in parts
+                    ],
+                )
+                self._upsert_alerts(db, alerts, run["run_id"], run["batch_hash"])
+                for p in parts:
+                    os.replace(p.tmp, p.target)
+                    renamed.append(p)
+                if publish is not None:
+                    undo = publish()
+                db.execute("COMMIT")
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                if undo is not None:
+                    undo()
+                for p in renamed:
+                    p.target.unlink(missing_ok=True)
+                discard([p for p in parts if p not in renamed])
+                raise
+
+    @staticmethod
+    def _upsert_alerts(
+        db: sqlite3.Connection, alerts: pl.DataFrame, run_id: str, batch_hash: str
+    ) -> None:
+        if alerts.height == 0:
+            return
+        frame = alerts.select(
+            *ALERT_COLUMNS[:5],
+            pl.col("window_start", "window_end").cast(pl.String),
+            *ALERT_COLUMNS[7:],
+        )
+        rows = [(*r, run_id, run_id, batch_hash) for r in frame.iter_rows()]
+        names = [*ALERT_COLUMNS, "first_run_id", "last_run_id", "first_batch"]
+        db.executemany(
+            f"INSERT INTO alerts ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+            "ON CONFLICT (alert_id) DO UPDATE SET last_run_id = excluded.last_run_id",
+            rows,
+        )
+
+    def _remove_orphans(self) -> None:
+        """Delete part files (and temporaries) that no committed row names."""
+        known = {p.resolve() for p in self._parts()}
+        for f in (self.path / HISTORY).glob("date=*/*"):
+            if f.resolve() not in known and (f.name.startswith(".") or f.suffix == ".parquet"):
+                f.unlink(missing_ok=True)
+
+
+def discard(parts: Iterable[StagedPart]) -> None:
+    """Delete staged temporaries."""
+    for p in parts:
+        p.tmp.unlink(missing_ok=True)
+
+
+def _sql(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
