@@ -1,5 +1,5 @@
 """The list of command modules; each has `register(app)`. Add yours here."""
 
-from txflags.cli import ingest_cmd, mapping_cmd, scan_cmd, synth_cmd, typologies_cmd
+from txflags.cli import eval_cmd, ingest_cmd, mapping_cmd, scan_cmd, synth_cmd, typologies_cmd
 
-MODULES = [ingest_cmd, mapping_cmd, synth_cmd, typologies_cmd, scan_cmd]
+MODULES = [ingest_cmd, mapping_cmd, synth_cmd, typologies_cmd, scan_cmd, eval_cmd]
