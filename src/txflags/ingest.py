@@ -21,8 +21,8 @@ from txflags.atomic import commit_all, json_writer, parquet_writer
 from txflags.currency import load_rates
 from txflags.errors import InputError
 from txflags.mapping import Mapping, load_mapping
-from txflags.normalize import normalize
-from txflags.readers import FILE_COL, RawBatch, read_source
+from txflags.normalize import Normalized, normalize
+from txflags.readers import RawBatch, read_source
 
 BUNDLED_MAPPINGS = (
     "canonical",
@@ -110,7 +110,6 @@ def ingest(
     rate_table = None
     if mapping.kind == "transactions":
         rate_table = rates if isinstance(rates, pl.DataFrame) else load_rates(rates)
-    counts_in = raw.frame.group_by(FILE_COL).agg(pl.len().alias("rows_in"))
     try:
         result = normalize(
             raw,
@@ -120,11 +119,10 @@ def ingest(
             zones=_timezone_values(raw, mapping),
             engine=engine,
         )
-        per_file = counts_in.collect()
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"could not read the input: {exc}") from None
     kept, quarantine = result.kept, result.quarantine
-    summary = _summarise(raw, mapping, kept, quarantine, result.notes, per_file, rates)
+    summary = _summarise(raw, mapping, kept, quarantine, result, rates)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     result = IngestResult(kept, quarantine, summary)
     if not result.reconciled:  # a bug, never a user error: refuse to hand out lost rows
@@ -137,29 +135,26 @@ def _summarise(
     mapping: Mapping,
     kept: pl.DataFrame,
     quarantine: pl.DataFrame,
-    notes: dict[str, int],
-    per_file: pl.DataFrame,
+    result: Normalized,
     rates: object,
 ) -> dict[str, Any]:
-    rows_in = dict(per_file.iter_rows())
-    kept_by = dict(kept.group_by("source_file").len().iter_rows()) if kept.height else {}
-    quar_by = (
-        dict(quarantine.group_by("source_file").len().iter_rows()) if quarantine.height else {}
-    )
+    rows_in = {raw.files[i].path: n for i, n in result.rows_per_file.items()}
+    quar_by = dict(quarantine.group_by("source_file").len().iter_rows())
+    kept_by = {path: n - quar_by.get(path, 0) for path, n in rows_in.items()}
     reasons = (
         dict(quarantine.group_by(pl.col("reason").cast(pl.String)).len().sort("reason").iter_rows())
         if quarantine.height
         else {}
     )
+    if isinstance(rates, pl.DataFrame):
+        rate_source = "given table"
+    else:
+        rate_source = "bundled reference rates" if rates is None else str(rates)
     return {
         "txflags_version": __version__,
         "kind": mapping.kind,
         "mapping": {"name": mapping.name, "digest": mapping.digest},
-        "rates": "bundled reference rates"
-        if rates is None
-        else str(getattr(rates, "name", rates))
-        if not isinstance(rates, pl.DataFrame)
-        else "given table",
+        "rates": rate_source,
         "rows_in": int(sum(rows_in.values())),
         "rows_kept": kept.height,
         "rows_quarantined": quarantine.height,
@@ -174,7 +169,7 @@ def _summarise(
             }
             for f in raw.files
         ],
-        "notes": notes,
+        "notes": result.notes,
     }
 
 

@@ -37,6 +37,7 @@ class Normalized:
     kept: pl.DataFrame
     quarantine: pl.DataFrame
     notes: dict[str, int]
+    rows_per_file: dict[int, int]  # rows read, by position of the file in the input list
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,10 @@ def normalize(
         for c in frame.columns
         if c.startswith("__note_")
     }
-    kept = plan.frame_type.conform(frame.filter(pl.col(CHECK).is_null())).collect()
+    rows_per_file = dict(frame.group_by(INDEX_COL).len().iter_rows())
+    any_bad = frame[CHECK].null_count() < frame.height
+    kept = plan.frame_type.conform(frame.filter(pl.col(CHECK).is_null()) if any_bad else frame)
+    kept = kept.collect()
 
     # Phase B: explain the failing rows only.
     bad = frame.filter(pl.col(CHECK).is_not_null()).select(
@@ -295,7 +299,7 @@ def normalize(
         CHECK,
     )
     quarantine = _explain(bad, plan, checks, kept, key, source_names)
-    return Normalized(kept, quarantine, notes)
+    return Normalized(kept, quarantine, notes, rows_per_file)
 
 
 def _explain(
