@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, run_cli
 from typer.main import get_command
 from typer.testing import CliRunner
 
+from tests.support import ROOT, run_cli
 from txflags.cli.app import _register, app
 
 _register()

@@ -7,7 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from conftest import ROOT
+from tests.support import ROOT
 
 
 def test_wheel_ships_every_part(tmp_path):

@@ -4,8 +4,8 @@ from datetime import date
 
 import polars as pl
 import pytest
-from helpers import accounts, txns
 
+from tests.typologies.helpers import accounts, txns
 from txflags.features import aggregates, get
 from txflags.features.account_features import shared_identifier_count
 from txflags.features.context import Context, build_accounts, build_rows
