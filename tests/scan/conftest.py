@@ -1,0 +1,50 @@
+"""Shared data for the scan tests: one small generated dataset, split into nights."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from txflags.schema import Transactions
+from txflags.synthetic import SynthConfig, generate
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 customers × 45 days, seed 4, schemes ×3 (enough positives for a flagged account)."""
+    d = tmp_path_factory.mktemp("small")
+    generate(SynthConfig(customers=300, days=45, seed=4, prevalence_scale=3.0), d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def nights(small: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The small dataset as two batches: UTC days 1-30, then the rest."""
+    d = tmp_path_factory.mktemp("nights")
+    tx = pl.read_parquet(small / "transactions.parquet")
+    cut = tx["ts"].min().date().toordinal() + 30  # type: ignore[union-attr]
+    day = pl.col("ts").dt.date().to_physical() + 719163  # days since 0001-01-01, +1
+    paths = []
+    for i, frame in enumerate([tx.filter(day < cut), tx.filter(day >= cut)], start=1):
+        p = d / f"night{i}.parquet"
+        frame.write_parquet(p)
+        paths.append(p)
+    return paths
+
+
+def txn_frame(rows: list[dict]) -> pl.DataFrame:
+    """Canonical transactions from a few dicts (ts as 'YYYY-MM-DD HH:MM', UTC)."""
+    base = {"currency": "USD", "channel": "cash", "direction": "in"}
+    full = [
+        {
+            **base,
+            **r,
+            "ts": datetime.strptime(r["ts"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC),
+            "amount": str(r["amount_usd"]),
+        }
+        for r in rows
+    ]
+    return Transactions.conform(pl.DataFrame(full)).collect()
