@@ -230,7 +230,8 @@ class Store:
         staged: list[StagedPart] = []
         try:
             for (day,), part in rows.sort("_day", "txn_id").group_by("_day", maintain_order=True):
-                rel = Path(HISTORY) / f"date={day.isoformat()}" / f"part-{batch_hash[:16]}.parquet"
+                name = f"part-{batch_hash[:32]}.parquet"
+                rel = Path(HISTORY) / f"date={day.isoformat()}" / name
                 frame = part.drop("_day")
                 tmp = _stage(self.path / rel, parquet_writer(frame))
                 staged.append(StagedPart(tmp, self.path / rel, day, frame.height))
@@ -270,7 +271,7 @@ class Store:
                         [_sql(batch[c]) for c in cols],
                     )
                 db.executemany(
-                    "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?)",
+                    "INSERT INTO parts VALUES (?, ?, ?, ?)",
                     [
                         (
                             p.target.relative_to(self.path).as_posix(),

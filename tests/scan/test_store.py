@@ -1,0 +1,61 @@
+"""History store properties: any order and split of batches gives the same history."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from txflags.store import Store
+
+from .conftest import txn_frame
+
+ROWS = txn_frame(
+    [
+        {
+            "txn_id": f"t{i:02d}",
+            "ts": f"2026-03-{1 + i % 9:02d} {i % 24:02d}:00",
+            "account_id": f"A{i % 4}",
+            "amount_usd": 10 + i,
+        }
+        for i in range(40)
+    ]
+)
+
+
+def _append(store: Store, batch: pl.DataFrame, name: str) -> None:
+    days = batch["ts"].dt.date().unique().to_list()
+    new = batch.join(store.known_ids(days).collect(), on="txn_id", how="anti")
+    parts = store.stage_history(new, name)
+    run = {
+        "run_id": name, "started_at": name, "finished_at": name, "status": "completed",
+        "batch_hash": name, "inputs": [], "catalogue": {}, "overrides": {},
+        "risk_config": {}, "counts": {},
+    }
+    store.commit(run, None, parts, pl.DataFrame())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    order=st.permutations(list(range(40))),
+    cuts=st.lists(st.integers(1, 39), max_size=4, unique=True),
+    repeat=st.booleans(),
+)
+def test_any_order_and_split_gives_the_same_history(order, cuts, repeat):
+    shuffled = ROWS[order]
+    bounds = [0, *sorted(cuts), 40]
+    batches = [shuffled[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    if repeat:
+        batches.append(shuffled[: bounds[1]])  # a batch sent twice (overlapping rows)
+    with tempfile.TemporaryDirectory() as d:
+        store = Store(Path(d))
+        for i, b in enumerate(batches):
+            _append(store, b, f"{i:02d}" + "0" * 62)
+        got = store.history().collect().sort("txn_id")
+        assert got.equals(ROWS.sort("txn_id"))
+        assert store.counts()["history_rows"] == 40
+        assert store.history(start=ROWS["ts"].min().date(), end=ROWS["ts"].min().date())\
+            .collect().height == (ROWS["ts"].dt.date() == ROWS["ts"].min().date()).sum()
