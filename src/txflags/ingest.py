@@ -29,6 +29,10 @@ BUNDLED_MAPPINGS = (
     "canonical-accounts",
     "synthetic-bank-export",
     "synthetic-bank-accounts",
+    "amlworld",
+    "amlsim",
+    "paysim",
+    "saml-d",
 )
 
 
@@ -39,6 +43,7 @@ class IngestResult:
     kept: pl.DataFrame
     quarantine: pl.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    truth: pl.DataFrame | None = None  # label columns routed away from detection, by key
 
     @property
     def reconciled(self) -> bool:
@@ -110,24 +115,63 @@ def ingest(
     rate_table = None
     if mapping.kind == "transactions":
         rate_table = rates if isinstance(rates, pl.DataFrame) else load_rates(rates)
+    zones = _timezone_values(raw, mapping)
     try:
-        result = normalize(
-            raw,
-            mapping,
-            rate_table,
-            as_of=as_of,
-            zones=_timezone_values(raw, mapping),
-            engine=engine,
-        )
+        if mapping.sides:
+            result = _normalize_sides(raw, mapping, rate_table, as_of, zones, engine)
+        else:
+            result = normalize(raw, mapping, rate_table, as_of=as_of, zones=zones, engine=engine)
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"could not read the input: {exc}") from None
     kept, quarantine = result.kept, result.quarantine
     summary = _summarise(raw, mapping, kept, quarantine, result, rates)
     summary["seconds"] = round(time.perf_counter() - started, 3)
-    result = IngestResult(kept, quarantine, summary)
+    result = IngestResult(kept, quarantine, summary, result.truth)
     if not result.reconciled:  # a bug, never a user error: refuse to hand out lost rows
         raise RuntimeError(f"row conservation violated: {summary}")
     return result
+
+
+def _normalize_sides(
+    raw: RawBatch,
+    mapping: Mapping,
+    rates: pl.DataFrame | None,
+    as_of: datetime | None,
+    zones: list[str] | None,
+    engine: str,
+) -> Normalized:
+    """Per-transfer layouts: each source row becomes one canonical row per side. Ids get the
+    side as a suffix (``T1:out``, ``T1:in``); rows are counted per side."""
+    parts = []
+    for side in mapping.sides:
+        part = normalize(
+            raw, mapping.for_side(side), rates, as_of=as_of, zones=zones, engine=engine
+        )
+        suffix = pl.col("txn_id") + f":{side}"
+        parts.append(
+            Normalized(
+                part.kept.with_columns(suffix),
+                part.quarantine.with_columns(pl.format(f"[{side} side] {{}}", "message")),
+                part.notes,
+                part.rows_per_file,
+                None if part.truth is None else part.truth.with_columns(suffix),
+            )
+        )
+    notes: dict[str, int] = {}
+    rows: dict[int, int] = {}
+    for part in parts:
+        for k, v in part.notes.items():
+            notes[k] = notes.get(k, 0) + v
+        for k, v in part.rows_per_file.items():
+            rows[k] = rows.get(k, 0) + v
+    truths = [p.truth for p in parts if p.truth is not None]
+    return Normalized(
+        pl.concat([p.kept for p in parts]),
+        pl.concat([p.quarantine for p in parts]),
+        notes,
+        rows,
+        pl.concat(truths) if truths else None,
+    )
 
 
 def _summarise(
@@ -153,6 +197,8 @@ def _summarise(
     return {
         "txflags_version": __version__,
         "kind": mapping.kind,
+        "layout": "per_transfer" if mapping.sides else "per_side",
+        "sides": sorted(mapping.sides) if mapping.sides else None,
         "mapping": {"name": mapping.name, "digest": mapping.digest},
         "rates": rate_source,
         "rows_in": int(sum(rows_in.values())),
@@ -184,11 +230,13 @@ def write_ingest(result: IngestResult, out_dir: str | Path) -> dict[str, Path]:
         "quarantine": out / "quarantine.parquet",
         "summary": out / "summary.json",
     }
-    commit_all(
-        {
-            paths[name]: parquet_writer(result.kept),
-            paths["quarantine"]: parquet_writer(result.quarantine),
-            paths["summary"]: json_writer(result.summary),
-        }
-    )
+    writers = {
+        paths[name]: parquet_writer(result.kept),
+        paths["quarantine"]: parquet_writer(result.quarantine),
+    }
+    if result.truth is not None:
+        paths["truth"] = out / "truth.parquet"
+        writers[paths["truth"]] = parquet_writer(result.truth)
+    writers[paths["summary"]] = json_writer(result.summary)  # last: it marks the set complete
+    commit_all(writers)
     return paths

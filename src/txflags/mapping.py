@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,6 +60,7 @@ _SPEC_KEYS = {
     "start",
     "unit",
     "optional",
+    "from_row",
 }
 
 
@@ -82,10 +83,11 @@ class ColumnSpec:
     start: str | None = None  # formats=[offset]: ISO start time the offset counts from
     unit: str = "h"  # formats=[offset]: unit of the offset (s, m, h, d)
     optional: bool = False  # the source column may be absent from a file (values become null)
+    from_row: bool = False  # ids: "<file name>:<row>" for exports without a transaction id
 
     @property
     def is_constant(self) -> bool:
-        return not self.columns
+        return not self.columns and not self.from_row
 
 
 @dataclass(frozen=True)
@@ -111,15 +113,25 @@ class Mapping:
     truth_columns: tuple[str, ...] = ()
     name: str = "mapping"
     digest: str = ""
+    #: per-transfer layouts: canonical columns that differ by side ("out" payer, "in" payee)
+    sides: dict[str, dict[str, tuple[ColumnSpec, ...]]] = field(default_factory=dict)
 
     @property
     def frame_type(self) -> FrameType:
         return KINDS[self.kind]
 
+    def for_side(self, side: str) -> Mapping:
+        """The per-side mapping of a per-transfer layout: shared columns, the side's own, and
+        the direction the side implies."""
+        columns = {**self.columns, **self.sides[side]}
+        columns["direction"] = (ColumnSpec("direction", value=side),)
+        return replace(self, columns=columns, sides={}, name=f"{self.name}[{side}]")
+
     def source_columns(self) -> list[str]:
         """Every source column the mapping reads, in first-use order."""
         seen: dict[str, None] = {}
-        for specs in self.columns.values():
+        side_specs = [specs for side in self.sides.values() for specs in side.values()]
+        for specs in [*self.columns.values(), *side_specs]:
             for spec in specs:
                 for col in (*spec.columns, spec.timezone_column):
                     if col:
@@ -128,9 +140,8 @@ class Mapping:
 
     def check_source(self, available: list[str], file: str) -> None:
         """Fail with a helpful message if the mapping names a column the file lacks."""
-        optional = {
-            c for specs in self.columns.values() for s in specs if s.optional for c in s.columns
-        }
+        all_specs = [*self.columns.values()] + [v for d in self.sides.values() for v in d.values()]
+        optional = {c for specs in all_specs for s in specs if s.optional for c in s.columns}
         missing = [c for c in self.source_columns() if c not in available and c not in optional]
         if not missing:
             return
@@ -159,10 +170,7 @@ def load_mapping(path: str | Path) -> Mapping:
     except yaml.YAMLError as exc:
         raise InputError(f"mapping {p} is not valid YAML: {exc}") from None
     mapping = parse_mapping(doc, name=p.name)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return Mapping(
-        mapping.kind, mapping.columns, mapping.source, mapping.truth_columns, p.name, digest
-    )
+    return replace(mapping, digest=hashlib.sha256(text.encode()).hexdigest()[:16])
 
 
 def parse_mapping(doc: Any, name: str = "mapping") -> Mapping:
@@ -170,11 +178,11 @@ def parse_mapping(doc: Any, name: str = "mapping") -> Mapping:
     where = f"mapping {name}"
     if not isinstance(doc, dict):
         raise InputError(f"{where}: expected a YAML mapping with `kind:` and `columns:` at the top")
-    unknown = set(doc) - {"version", "kind", "source", "columns", "truth", "description"}
+    unknown = set(doc) - {"version", "kind", "source", "columns", "sides", "truth", "description"}
     if unknown:
         raise InputError(
             f"{where}: unknown top-level key(s) {sorted(unknown)}; allowed: version, kind, "
-            "description, source, columns, truth"
+            "description, source, columns, sides, truth"
         )
     version = doc.get("version", 1)
     if version != 1:
@@ -190,6 +198,24 @@ def parse_mapping(doc: Any, name: str = "mapping") -> Mapping:
             f"{where}: `columns:` must map canonical column names to source columns, e.g. "
             "`txn_id: Reference`"
         )
+    columns = _parse_columns(raw_columns, frame_type, kind, where)
+    sides = _parse_sides(doc.get("sides"), frame_type, kind, where)
+    if sides:
+        for side, own in sides.items():
+            merged = {**columns, **own, "direction": (ColumnSpec("direction", value=side),)}
+            _check_required(merged, frame_type, kind, f"{where} (side {side})")
+    else:
+        _check_required(columns, frame_type, kind, where)
+    truth = doc.get("truth") or {}
+    truth_cols = tuple(truth.get("columns", ())) if isinstance(truth, dict) else ()
+    if not isinstance(truth, dict) or not all(isinstance(c, str) for c in truth_cols):
+        raise InputError(f"{where}: write `truth: {{columns: [Is Laundering, ...]}}`")
+    return Mapping(kind, columns, source, truth_cols, name, sides=sides)
+
+
+def _parse_columns(
+    raw_columns: dict, frame_type: FrameType, kind: str, where: str
+) -> dict[str, tuple[ColumnSpec, ...]]:
     columns: dict[str, tuple[ColumnSpec, ...]] = {}
     for target, raw in raw_columns.items():
         if target in DERIVED:
@@ -203,10 +229,31 @@ def parse_mapping(doc: Any, name: str = "mapping") -> Mapping:
             )
         alternatives = raw if isinstance(raw, list) and raw and isinstance(raw[0], dict) else [raw]
         columns[target] = tuple(_parse_spec(target, alt, frame_type, where) for alt in alternatives)
-    _check_required(columns, frame_type, kind, where)
-    truth = doc.get("truth") or {}
-    truth_cols = tuple(truth.get("columns", ())) if isinstance(truth, dict) else ()
-    return Mapping(kind, columns, source, truth_cols, name)
+    return columns
+
+
+def _parse_sides(
+    raw: Any, frame_type: FrameType, kind: str, where: str
+) -> dict[str, dict[str, tuple[ColumnSpec, ...]]]:
+    """``sides: {out: {...}, in: {...}}``: one transfer row becomes a row per side."""
+    if raw is None:
+        return {}
+    if kind != "transactions" or not isinstance(raw, dict) or not raw:
+        raise InputError(
+            f"{where}: `sides:` (transactions only) maps `out` (the payer) and/or `in` (the "
+            "payee) to the columns that differ by side, e.g. `out: {account_id: From Account}`"
+        )
+    bad = set(raw) - {"out", "in"}
+    if bad:
+        raise InputError(f"{where}: sides are `out` and `in`, not {sorted(bad)}")
+    sides = {}
+    for side, cols in raw.items():
+        if not isinstance(cols, dict) or "direction" in cols:
+            raise InputError(
+                f"{where}: sides.{side} maps canonical columns (not direction: the side sets it)"
+            )
+        sides[side] = _parse_columns(cols, frame_type, kind, f"{where}: sides.{side}")
+    return sides
 
 
 def _parse_source(raw: Any, where: str) -> SourceOptions:
@@ -258,11 +305,14 @@ def _parse_spec(target: str, raw: Any, frame_type: FrameType, where: str) -> Col
     unknown = set(raw) - _SPEC_KEYS
     if unknown:
         raise InputError(f"{here}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_SPEC_KEYS)}")
-    has_column, has_value = "column" in raw, "value" in raw
-    if has_column == has_value:
+    given = [k for k in ("column", "value", "from_row") if k in raw]
+    if len(given) != 1:
         raise InputError(
-            f"{here}: give exactly one of `column:` (source column) or `value:` (constant)"
+            f"{here}: give exactly one of `column:` (source column), `value:` (constant) or "
+            "`from_row: true` (an id made of the file name and row number)"
         )
+    if "from_row" in raw and (target != "txn_id" or raw["from_row"] is not True):
+        raise InputError(f"{here}: `from_row: true` makes ids, for txn_id only")
     cols = raw.get("column")
     cols = (cols,) if isinstance(cols, str) else tuple(cols or ())
     dtype = frame_type.column(target).dtype
@@ -317,6 +367,7 @@ def _parse_spec(target: str, raw: Any, frame_type: FrameType, where: str) -> Col
         start=raw.get("start"),
         unit=unit,
         optional=bool(raw.get("optional", False)),
+        from_row=bool(raw.get("from_row", False)),
     )
 
 

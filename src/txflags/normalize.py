@@ -38,6 +38,7 @@ class Normalized:
     quarantine: pl.DataFrame
     notes: dict[str, int]
     rows_per_file: dict[int, int]  # rows read, by position of the file in the input list
+    truth: pl.DataFrame | None = None  # the mapping's truth columns for kept rows, by key
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ def normalize(
         pl.when(failing).then(pl.col(EXTRA_COL)).alias(EXTRA_COL),
         *carried,
         *plan.notes(),
+        *[pl.col(c).alias(f"__truth_{c}") for c in mapping.truth_columns if c in schema],
     ).collect(engine=engine)
 
     notes = {
@@ -286,8 +288,14 @@ def normalize(
     }
     rows_per_file = dict(frame.group_by(INDEX_COL).len().iter_rows())
     any_bad = frame[CHECK].null_count() < frame.height
-    kept = plan.frame_type.conform(frame.filter(pl.col(CHECK).is_null()) if any_bad else frame)
-    kept = kept.collect()
+    good_rows = frame.filter(pl.col(CHECK).is_null()) if any_bad else frame
+    kept = plan.frame_type.conform(good_rows).collect()
+    truth_cols = [c for c in frame.columns if c.startswith("__truth_")]
+    truth = (
+        good_rows.select(key, *[pl.col(c).alias(c.removeprefix("__truth_")) for c in truth_cols])
+        if truth_cols
+        else None
+    )
 
     # Phase B: explain the failing rows only.
     bad = frame.filter(pl.col(CHECK).is_not_null()).select(
@@ -299,7 +307,7 @@ def normalize(
         CHECK,
     )
     quarantine = _explain(bad, plan, checks, kept, key, source_names)
-    return Normalized(kept, quarantine, notes, rows_per_file)
+    return Normalized(kept, quarantine, notes, rows_per_file, truth)
 
 
 def _explain(
@@ -384,6 +392,9 @@ def _source_dtype(spec: ColumnSpec, schema: pl.Schema) -> pl.DataType:
 
 
 def _raw_value(spec: ColumnSpec, schema: pl.Schema) -> pl.Expr:
+    if spec.from_row:
+        name = pl.col(FILE_COL).str.split("/").list.last()
+        return pl.concat_str([name, pl.lit(":"), pl.col(ROW_COL).cast(pl.String)])
     if spec.is_constant:
         return pl.lit(None if spec.value is None else str(spec.value), pl.String)
     if any(c not in schema for c in spec.columns):  # an optional column this file lacks
