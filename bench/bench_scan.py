@@ -1,0 +1,165 @@
+"""Benchmark `txflags scan` (issue 4, performance). Not a test.
+
+(a) Full-catalogue scan of N generated transactions against the floor (read the same Parquet and
+    one group-by over it) and against plain pandas code for five representative typologies.
+(b) Nightly cost: night 1 (empty store) against night D+1 (D days of history) at the same daily
+    volume.
+
+Each measurement runs in its own subprocess so its peak RSS (``resource.getrusage``) is its own.
+Usage: ``python bench/bench_scan.py --customers 9000 --days 90`` (about 1M rows). pandas is
+needed only here (``pip install pandas``); it is not a txflags dependency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+kind, d = sys.argv[1], Path(sys.argv[2])
+tx, acc = d / "transactions.parquet", d / "accounts.parquet"
+t = time.perf_counter()
+extra = {}
+if kind == "floor":
+    import polars as pl
+    pl.scan_parquet(tx).group_by("account_id").agg(pl.len(), pl.col("amount_usd").sum()).collect()
+elif kind == "scan":
+    from txflags.scan import scan
+    r = scan([tx], acc, store=d / sys.argv[3], out=d / (sys.argv[3] + "-out"))
+    extra = {"alerts": r.alerts.height, "stages": r.summary["seconds"]}
+elif kind == "night":
+    from txflags.scan import scan
+    files = sorted(Path(sys.argv[3]).glob("*.parquet"))
+    r = scan(files, acc, store=d / sys.argv[4], out=d / (sys.argv[4] + "-out"))
+    extra = {"rows": r.summary["counts"]["rows_kept"], "stages": r.summary["seconds"]}
+elif kind == "pandas":
+    import numpy as np, pandas as pd
+    df = pd.read_parquet(tx, columns=["txn_id", "ts", "account_id", "direction", "amount_usd",
+                                      "channel", "mcc", "merchant", "counterparty_id"])
+    df["channel"] = df["channel"].astype(str)
+    df["direction"] = df["direction"].astype(str)
+    df = df.sort_values(["account_id", "ts"])
+    def n_hit(counts, k):
+        return counts.loc[counts >= k].index.get_level_values(0).nunique()
+    def rolling_count(sub, days):
+        s = pd.Series(1, index=sub["ts"])
+        return s.groupby(sub["account_id"].values).rolling(f"{days}D").sum()
+    hits = {}
+    # cash.structuring: >= 2 cash deposits in [8000, 10000) within 10 days
+    s = df[(df.direction == "in") & df.channel.isin(["cash", "atm"])
+           & (df.amount_usd >= 8000) & (df.amount_usd < 10000)]
+    hits["structuring"] = n_hit(rolling_count(s, 10), 2)
+    # cash.night_atm_deposits: >= 5 ATM deposits in 30 days, >= 50% between 22:00 and 06:00 UTC
+    s = df[(df.direction == "in") & (df.channel == "atm")].copy()
+    s["night"] = ((s.ts.dt.hour >= 22) | (s.ts.dt.hour < 6)).astype(float)
+    g = s.set_index("ts").groupby("account_id")["night"].rolling("30D")
+    r = pd.DataFrame({"n": g.count(), "share": g.mean()})
+    hits["night_atm"] = r[(r.n >= 5) & (r.share >= 0.5)].index.get_level_values(0).nunique()
+    # crypto.small_frequent_buys: >= 5 crypto buys <= $50 within 30 days
+    s = df[(df.direction == "out") & (df.channel == "crypto") & (df.amount_usd <= 50)]
+    hits["crypto_buys"] = n_hit(rolling_count(s, 30), 5)
+    # remittance.many_senders_small: >= 10 small inbound transfers from >= 6 senders in 14 days
+    s = df[(df.direction == "in") & df.channel.isin(["p2p", "money_transfer"])
+           & (df.amount_usd < 500)].copy()
+    s["code"] = s["counterparty_id"].astype("category").cat.codes
+    def senders(x):
+        out = np.empty(len(x))
+        ts = x["ts"].values
+        codes = x["code"].values
+        lo = np.searchsorted(ts, ts - np.timedelta64(14, "D"), side="right")
+        for i in range(len(x)):
+            out[i] = len(set(codes[lo[i]:i + 1]))
+        return pd.Series(out, index=x.index)
+    s["senders"] = s.groupby("account_id", group_keys=False)[["ts", "code"]].apply(senders)
+    s["n"] = rolling_count(s, 14).values
+    hits["many_senders"] = s[(s.n >= 10) & (s.senders >= 6)].account_id.nunique()
+    # lodging.motel_stacking: >= 6 lodging charges at >= 3 properties within 30 days
+    lodging = [7011, 7033] + list(range(3501, 4000))
+    s = df[(df.direction == "out") & df.mcc.isin(lodging)].copy()
+    s["code"] = s["merchant"].astype("category").cat.codes
+    s["n"] = rolling_count(s, 30).values
+    s["props"] = s.groupby("account_id", group_keys=False)[["ts", "code"]].apply(senders)
+    hits["motel"] = s[(s.n >= 6) & (s.props >= 3)].account_id.nunique()
+    extra = {"accounts_hit": hits}
+sec = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": sec, "peak_mb": peak, **extra}))
+"""
+
+
+def _run(*args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=False
+    )
+    if out.returncode:
+        raise SystemExit(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _synth(d: Path, customers: int, days: int, seed: int, per_day: bool) -> None:
+    cmd = [sys.executable, "-c", "from txflags.cli.app import main; main()", "synth",
+           "--customers", str(customers), "--days", str(days), "--seed", str(seed), "--out",
+           str(d)]
+    subprocess.run(cmd + (["--per-day"] if per_day else []), check=True, capture_output=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--customers", type=int, default=9000)
+    ap.add_argument("--days", type=int, default=90)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--skip-pandas", action="store_true")
+    ap.add_argument("--skip-nightly", action="store_true")
+    a = ap.parse_args()
+    report: dict = {"customers": a.customers, "days": a.days}
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / "full"
+        _synth(d, a.customers, a.days, a.seed, per_day=False)
+        import polars as pl
+
+        rows = pl.scan_parquet(d / "transactions.parquet").select(pl.len()).collect().item()
+        report["rows"] = rows
+        floor = _run("floor", str(d))
+        full = _run("scan", str(d), "store")
+        report["floor_s"] = round(floor["seconds"], 2)
+        report["scan_s"] = round(full["seconds"], 2)
+        report["scan_stages_s"] = full["stages"]
+        report["scan_peak_mb"] = round(full["peak_mb"])
+        report["scan_over_floor"] = round(full["seconds"] / floor["seconds"], 1)
+        if not a.skip_pandas:
+            pdr = _run("pandas", str(d))
+            report["pandas5_s"] = round(pdr["seconds"], 2)
+            report["pandas5_peak_mb"] = round(pdr["peak_mb"])
+            report["pandas5_over_scan"] = round(pdr["seconds"] / full["seconds"], 2)
+            report["pandas5_accounts_hit"] = pdr["accounts_hit"]
+        if not a.skip_nightly:
+            n = Path(tmp) / "nightly"
+            _synth(n, a.customers, a.days + 1, a.seed, per_day=True)
+            days = sorted((n / "days").glob("*.parquet"))
+            # the first and last UTC files are partial days (time zones); use full ones
+            hist, one, tonight = Path(tmp) / "hist", Path(tmp) / "one", Path(tmp) / "tonight"
+            for folder, files in ((hist, days[:-2]), (one, days[1:2]), (tonight, days[-2:-1])):
+                folder.mkdir()
+                for f in files:
+                    (folder / f.name).symlink_to(f)
+            night1 = _run("night", str(n), str(one), "store1")
+            _run("night", str(n), str(hist), "store91")  # D days of history in one batch
+            night_last = _run("night", str(n), str(tonight), "store91")
+            report["night1_s"] = round(night1["seconds"], 2)
+            report["night1_rows"] = night1["rows"]
+            report["history_days"] = len(days) - 2
+            report[f"night{a.days + 1}_s"] = round(night_last["seconds"], 2)
+            report[f"night{a.days + 1}_rows"] = night_last["rows"]
+            report[f"night{a.days + 1}_stages_s"] = night_last["stages"]
+            report["night_ratio"] = round(night_last["seconds"] / night1["seconds"], 1)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
