@@ -15,7 +15,7 @@ import polars as pl
 
 from txflags import parsers
 from txflags.ingest import ingest, resolve_mapping
-from txflags.mapping import Mapping
+from txflags.mapping import ColumnSpec, Mapping
 from txflags.readers import read_source
 
 
@@ -62,13 +62,27 @@ class MappingReport:
         }
 
 
-def _describe(mapping: Mapping, column: str) -> str:
+def _all_specs(mapping: Mapping) -> dict[str, list[tuple[str, ColumnSpec]]]:
+    """Every canonical column's specs, labelled with their side for per-transfer layouts."""
+    out: dict[str, list[tuple[str, ColumnSpec]]] = {}
+    for target, specs in mapping.columns.items():
+        out.setdefault(target, []).extend(("", s) for s in specs)
+    for side, columns in mapping.sides.items():
+        out.setdefault("direction", []).append((f"{side}: ", ColumnSpec("direction", value=side)))
+        for target, specs in columns.items():
+            out.setdefault(target, []).extend((f"{side}: ", s) for s in specs)
+    return out
+
+
+def _describe(specs: list[tuple[str, ColumnSpec]]) -> str:
     parts = []
-    for spec in mapping.columns[column]:
-        if spec.is_constant:
-            parts.append(f"constant {spec.value!r}")
+    for label, spec in specs:
+        if spec.from_row:
+            parts.append(f"{label}<file name>:<row>")
+        elif spec.is_constant:
+            parts.append(f"{label}constant {spec.value!r}")
         else:
-            text = " + ".join(spec.columns)
+            text = label + " + ".join(spec.columns)
             if spec.map:
                 text += f" (map of {len(spec.map)})"
             if spec.optional:
@@ -86,6 +100,7 @@ def check_mapping(
     raw = read_source(inputs, mapping.source)
     raw_frame = raw.frame.filter(pl.col("__row") <= rows)
     frame_type = mapping.frame_type
+    specs_by_target = _all_specs(mapping)
     failed_by_column = (
         dict(result.quarantine.group_by("column").len().drop_nulls().iter_rows())
         if result.quarantine.height
@@ -95,7 +110,7 @@ def check_mapping(
     for col in frame_type.columns:
         if col.name in ("source_file", "source_row"):
             continue
-        if col.name not in mapping.columns:
+        if col.name not in specs_by_target:
             derived = col.name in ("amount_usd", "direction")
             reports.append(
                 ColumnReport(
@@ -114,17 +129,17 @@ def check_mapping(
             status = "every row fails"
         reports.append(
             ColumnReport(
-                col.name, col.required, _describe(mapping, col.name), parsed, failed, status
+                col.name, col.required, _describe(specs_by_target[col.name]), parsed, failed, status
             )
         )
-    used = set(mapping.source_columns())
+    used = set(mapping.source_columns()) | set(mapping.truth_columns)
     all_source = [c for f in raw.files for c in f.columns]
     unused = list(dict.fromkeys(c for c in all_source if c not in used))
     codes: dict[str, dict[str, int]] = {}
     schema = raw_frame.collect_schema()
-    for target, specs in mapping.columns.items():
+    for target, labelled in specs_by_target.items():
         dtype = frame_type.column(target).dtype
-        for spec in specs:
+        for _, spec in labelled:
             if not isinstance(dtype, pl.Enum) or spec.is_constant:
                 continue
             if any(c not in schema for c in spec.columns):

@@ -85,3 +85,15 @@ def test_sides_validation():
             {"columns": {**base, "memo": {"from_row": True}}, "sides": {"out": {"account_id": "x"}}}
         )
     assert resolve_mapping("amlworld").sides.keys() == {"out", "in"}
+
+
+def test_mapping_check_understands_sides():
+    from txflags.mapping_check import check_mapping
+
+    report = check_mapping("amlworld", [DATA / "amlworld_sample.csv"])
+    columns = {c.column: c for c in report.columns}
+    assert columns["account_id"].status == "ok"
+    assert columns["account_id"].source == "out: From Bank + Account | in: To Bank + Account_2"
+    assert columns["currency"].failed == 1
+    assert report.unmapped_codes == {}  # currency is free text with aliases, not an enum
+    assert report.unused_source_columns == []
