@@ -33,6 +33,7 @@ BUNDLED_MAPPINGS = (
     "amlsim",
     "paysim",
     "saml-d",
+    "camt053",
 )
 
 

@@ -22,7 +22,7 @@ from txflags.errors import InputError
 from txflags.schema import Accounts, FrameType, Transactions
 
 KINDS: dict[str, FrameType] = {"transactions": Transactions, "accounts": Accounts}
-FORMATS = ("csv", "parquet", "ndjson")
+FORMATS = ("csv", "parquet", "ndjson", "camt053")
 DEFAULT_NULL_VALUES = ("", "NULL", "null", "N/A", "n/a", "NA", "None", "-", "--", "#N/A", "nan")
 #: ISO 8601 shapes tried when a timestamp spec gives no format.
 ISO_TS_FORMATS = (

@@ -34,6 +34,7 @@ _EXTENSIONS = {
     ".ndjson": "ndjson",
     ".jsonl": "ndjson",
     ".json": "ndjson",
+    ".xml": "camt053",
 }
 
 
@@ -102,7 +103,12 @@ def read_source(inputs: list[str | Path], options: SourceOptions | None = None) 
             )
         if path.stat().st_size == 0:
             raise InputError(f"{path} is empty (0 bytes): export it again or leave it out")
-        reader = {"csv": _read_csv, "parquet": _read_parquet, "ndjson": _read_ndjson}[fmt]
+        reader = {
+            "csv": _read_csv,
+            "parquet": _read_parquet,
+            "ndjson": _read_ndjson,
+            "camt053": _read_camt053,
+        }[fmt]
         frame, columns = reader(path, options)
         frames.append(
             frame.with_columns(
@@ -191,6 +197,13 @@ def _read_parquet(path: Path, options: SourceOptions) -> tuple[pl.LazyFrame, lis
         pl.lit(None, pl.String).alias(EXTRA_COL)
     )
     return frame, names
+
+
+def _read_camt053(path: Path, options: SourceOptions) -> tuple[pl.LazyFrame, list[str]]:
+    from txflags.camt053 import COLUMNS, read_camt053
+
+    frame = read_camt053(path).lazy().with_row_index(ROW_COL, offset=1)
+    return frame.with_columns(pl.lit(None, pl.String).alias(EXTRA_COL)), list(COLUMNS)
 
 
 def _ndjson_keys(path: Path, sample: int = 1000) -> list[str]:

@@ -97,3 +97,23 @@ def test_mapping_check_understands_sides():
     assert columns["currency"].failed == 1
     assert report.unmapped_codes == {}  # currency is free text with aliases, not an enum
     assert report.unused_source_columns == []
+
+
+def test_camt053_statement(tmp_path):
+    result = ingest([DATA / "camt053_sample.xml"], "camt053")
+    assert result.summary["rows_in"] == 4 and result.summary["rows_quarantined"] == 0
+    rows = {r["txn_id"]: r for r in result.kept.to_dicts()}
+    credit = rows["REF-0001"]
+    assert credit["direction"] == "in" and credit["channel"] == "wire"
+    assert credit["counterparty_id"] == "GB94BARC10201530093459" and credit["memo"] == "ROSES QV"
+    assert credit["ts"].isoformat() == "2026-02-01T22:15:00+00:00"
+    # a batch entry splits into its transaction details, each with its own amount and payee
+    assert rows["TX-A"]["amount"] == Decimal("25") and rows["TX-B"]["counterparty_name"] == (
+        "ADS ONLINE LTD"
+    )
+    assert rows["TX-B"]["counterparty_country"] == "NL" and rows["TX-B"]["channel"] == "card"
+    assert rows["REF-0003"]["channel"] == "atm" and rows["REF-0003"]["currency"] == "GBP"
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<Document><BkToCstmrStmt><Stmt>")
+    with pytest.raises(Exception, match="not well-formed XML"):
+        ingest([broken], "camt053")
