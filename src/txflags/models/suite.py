@@ -3,7 +3,7 @@
 >>> import polars as pl
 >>> from datetime import date
 >>> from txflags.models import ModelSuite, EWBaseline
->>> suite = ModelSuite([EWBaseline(features=("usd_in_cash",), min_days=1)])
+>>> suite = ModelSuite([EWBaseline(features=("usd_in_cash",), min_days=1)], explain_min=0.5)
 >>> day = lambda d, v: pl.DataFrame({"account_id": ["A"], "day": [date(2026, 1, d)],
 ...                                  "usd_in_cash": [v]})
 >>> _ = suite.update_and_score(day(1, 100.0))
@@ -58,7 +58,7 @@ class ModelSuite:
         self,
         models: Sequence[DailyModel] | None = None,
         top_k: int = 3,
-        explain_min: float = 0.5,
+        explain_min: float = 0.9,
     ) -> None:
         self.models = list(models) if models is not None else default_models()
         names = [m.name for m in self.models]
