@@ -259,7 +259,7 @@ def normalize(
     )
     lf = lf.with_columns(first_failure.alias(CHECK))
     good = pl.col(CHECK).is_null()
-    is_dup = good & ~pl.col(key).is_first_distinct().over(good)
+    is_dup = good & ~pl.when(good).then(pl.col(key)).is_first_distinct()  # among good rows
     lf = lf.with_columns(
         pl.when(is_dup).then(pl.lit(dup_index)).otherwise(pl.col(CHECK)).alias(CHECK)
     )
