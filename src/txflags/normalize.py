@@ -424,6 +424,8 @@ def _parse(
     if dtype.is_integer():
         return parsers.parse_int(raw, source_dtype, dtype)
     if isinstance(dtype, pl.Enum):
+        if source_dtype == dtype and not spec.map and spec.default is None:
+            return raw  # already canonical (e.g. a canonical Parquet file)
         return parsers.map_codes(parsers.text(raw), spec, list(dtype.categories)).cast(dtype)
     if spec.map or spec.default is not None:
         return parsers.map_codes(parsers.text(raw), spec, None)

@@ -45,3 +45,15 @@ def test_cli_bank_export(tmp_path, cli):
         "ingest", info["transactions"], "-m", "synthetic-bank-export", "-o", str(tmp_path / "i")
     )
     assert ingested.returncode == 0, ingested.stderr
+
+
+def test_canonical_parquet_through_the_canonical_mapping(tmp_path):
+    generate(SynthConfig(customers=200, days=20, seed=5), tmp_path)
+    tx = ingest([tmp_path / "transactions.parquet"], "canonical")
+    assert tx.summary["rows_quarantined"] == 0
+    original = pl.read_parquet(tmp_path / "transactions.parquet").drop(PROVENANCE)
+    assert tx.kept.drop(PROVENANCE).equals(original)
+    acc = ingest([tmp_path / "accounts.parquet"], "canonical-accounts")
+    assert acc.kept.drop(PROVENANCE).equals(
+        pl.read_parquet(tmp_path / "accounts.parquet").drop(PROVENANCE)
+    )
