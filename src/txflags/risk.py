@@ -34,7 +34,8 @@ HIGH_WEIGHT: dict[str, str] = {
     "kyc.ad_identifier_match": "low",
     "crypto.high_risk_exposure": "high",
     "crypto.night_small_payments": "low",
-    "remittance.sextortion_bursts": "high",
+    "remittance.sextortion_bursts": "medium",
+    "funnel.pays_flagged_collection": "high",
 }
 
 RISK_SCHEMA = pl.Schema(
@@ -61,11 +62,11 @@ class RiskConfig:
         default_factory=lambda: {"low": 0.5, "medium": 1.0, "high": 1.5}
     )
     weights: Mapping[str, float] = field(default_factory=dict)
-    repeat_factor: float = 0.25
+    repeat_factor: float = 0.5
     co_occurrence_bonus: float = 0.5
-    window_days: int = 60
+    window_days: int = 90
     families_min: int = 3
-    threshold: float = 12.0
+    threshold: float = 9.0
     high_weight: Mapping[str, str] = field(default_factory=lambda: dict(HIGH_WEIGHT))
     top_reasons: int = 3
 

@@ -225,18 +225,18 @@ def test_set_changes_only_that_typology_and_is_recorded(small, tmp_path):
     base = _run(small, tmp_path / "s1", tmp_path / "o1")
     tuned = _run(
         small, tmp_path / "s2", tmp_path / "o2",
-        overrides={"remittance.shared_beneficiary": {"senders_min": 4}},
+        overrides={"cash.structuring": {"n_min": 3}},
     )
-    pick = pl.col("typology_id") == "remittance.shared_beneficiary"
+    pick = pl.col("typology_id") == "cash.structuring"
     assert tuned.alerts.filter(pick).height < base.alerts.filter(pick).height
     params = tuned.alerts.filter(pick)["params"].map_elements(
-        lambda s: json.loads(s)["senders_min"], return_dtype=pl.Int64
+        lambda s: json.loads(s)["n_min"], return_dtype=pl.Int64
     )
-    assert (params == 4).all()
+    assert (params == 3).all()
     keep = ["typology_id", "account_id", "window_start", "window_end", "observed", "params"]
     assert base.alerts.filter(~pick).select(keep).equals(tuned.alerts.filter(~pick).select(keep))
     run = Store(tmp_path / "s2").runs()[-1]
-    assert json.loads(run["overrides"]) == {"remittance.shared_beneficiary": {"senders_min": 4}}
+    assert json.loads(run["overrides"]) == {"cash.structuring": {"n_min": 3}}
 
 
 def test_profile_file_sets_parameters_and_risk(small, tmp_path, cli):
