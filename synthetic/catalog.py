@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from txflags.synthetic.events import take
+
 Merchants = tuple[tuple[str, int], ...]
 
 GROCERY: Merchants = (
@@ -338,7 +340,7 @@ def pick(rng: np.random.Generator, merchants: Merchants, n: int) -> tuple[pl.Ser
     vocab, offsets, widths = _vocab(merchants)
     store = rng.integers(0, _STORES, n) % widths[idx]
     mccs = np.array([c for _, c in merchants], dtype=np.int16)[idx]
-    return vocab.gather(offsets[idx] + store), mccs
+    return take(vocab, offsets[idx] + store), mccs
 
 
 _NAMES = pl.Series([f"{f} {s}" for f in FIRST for s in LAST], dtype=pl.String)
@@ -346,4 +348,4 @@ _NAMES = pl.Series([f"{f} {s}" for f in FIRST for s in LAST], dtype=pl.String)
 
 def fake_names(rng: np.random.Generator, n: int) -> pl.Series:
     """``n`` invented person names."""
-    return _NAMES.gather(rng.integers(0, len(_NAMES), n))
+    return take(_NAMES, rng.integers(0, len(_NAMES), n))

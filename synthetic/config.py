@@ -60,6 +60,9 @@ class SynthConfig:
     - ``evasion``: 0..1; jitters amounts further under thresholds and spreads activity over
       more days.
     - ``business_share``: share of customers that are businesses.
+    - ``workers``: processes generating chunks in parallel while this one writes (0: one per
+      available CPU core when there are 3 chunks or more; 1: everything in this process). The
+      files do not depend on it.
     """
 
     customers: int = 2000
@@ -73,6 +76,7 @@ class SynthConfig:
     partial: float = 0.2
     evasion: float = 0.0
     business_share: float = 0.08
+    workers: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prevalence", MappingProxyType(dict(self.prevalence)))
@@ -112,6 +116,10 @@ class SynthConfig:
         need(
             0 <= self.business_share <= 0.5,
             f"business_share must be in 0..0.5 (got {self.business_share!r})",
+        )
+        need(
+            isinstance(self.workers, int) and 0 <= self.workers <= 256,
+            f"workers must be an integer in 0..256 (got {self.workers!r}; 0: one per CPU core)",
         )
         known = set(SCHEME_PREVALENCE) | set(LOOKALIKE_PREVALENCE)
         for k, v in self.prevalence.items():

@@ -144,29 +144,107 @@ def lognormal(
 _SCALARS: dict[tuple[str, object], pl.Series] = {}
 
 
-def _series(name: str, v: object, n: int, dtype: pl.DataType) -> pl.Series:
-    if isinstance(v, pl.Series):
-        return v.alias(name).cast(dtype)
-    if isinstance(v, np.ndarray):
-        return pl.Series(name, v).cast(dtype)
-    if isinstance(v, list | tuple):
-        return pl.Series(name, list(v), dtype=dtype)
-    if isinstance(v, np.generic):
-        v = v.item()
+def _scalar(name: str, v: object, dtype: pl.DataType) -> pl.Series:
+    """A one-value Series of ``dtype`` (cached: the same few values recur in every chunk)."""
     key = (name, v)
     one = _SCALARS.get(key)
     if one is None:
         one = pl.Series(name, [v], dtype=dtype)
         if len(_SCALARS) < 100_000:
             _SCALARS[key] = one
-    return one.new_from_index(0, n)
+    return one
+
+
+class _Column:
+    """The parts of one column, kept raw until ``frame()`` builds the column once.
+
+    Every part is a scalar (an index into ``values``, repeated) or a vector (a slice of one
+    group of same-typed vectors). ``frame()`` concatenates each group, casts it once, and
+    gathers the column in row order from [scalar values, group 1, group 2, ...].
+    """
+
+    __slots__ = ("dtype", "groups", "keys", "name", "offs", "scalar_ix", "values")
+
+    def __init__(self, name: str, dtype: pl.DataType) -> None:
+        self.name = name
+        self.dtype = dtype
+        self.values: list[pl.Series] = []  # distinct scalars, one-value Series of dtype
+        self.scalar_ix: dict[object, int] = {}
+        self.groups: dict[object, tuple[str, list[object], list[int]]] = {}  # key -> parts
+        self.keys: list[int] = []  # per add: -1 - scalar index, or group number
+        self.offs: list[int] = []  # per add: offset of a vector part inside its group
+
+    def add(self, v: object, n: int) -> None:
+        """Record ``v`` (a scalar, or ``n`` values whose length the caller checked)."""
+        if isinstance(v, pl.Series | np.ndarray | list | tuple):
+            if isinstance(v, pl.Series):
+                kind, key = "series", ("series", v.dtype)
+            elif isinstance(v, np.ndarray):
+                # object arrays are typed by their contents: never mix them with other parts
+                kind = "array"
+                key = (
+                    ("array", v.dtype.kind, len(self.groups))
+                    if v.dtype.kind == "O"
+                    else ("array", v.dtype.kind if v.dtype.kind in "US" else v.dtype.str)
+                )
+            else:
+                kind, key = "list", ("list",)
+            group = self.groups.get(key)
+            if group is None:
+                group = self.groups[key] = (kind, [], [0])
+            gnum = list(self.groups).index(key)
+            size = group[2]
+            group[1].append(v)
+            self.keys.append(gnum)
+            self.offs.append(size[0])
+            size[0] += n
+            return
+        if isinstance(v, np.generic):
+            v = v.item()
+        ix = self.scalar_ix.get(v)
+        if ix is None:
+            ix = self.scalar_ix[v] = len(self.values)
+            self.values.append(_scalar(self.name, v, self.dtype))
+        self.keys.append(-1 - ix)
+        self.offs.append(0)
+
+    def _group(self, kind: str, parts: list[object]) -> pl.Series:
+        if kind == "array":
+            arr = parts[0] if len(parts) == 1 else np.concatenate(parts)  # type: ignore[arg-type]
+            s = pl.Series(self.name, arr)
+        elif kind == "series":
+            s = pl.concat(parts) if len(parts) > 1 else parts[0]  # type: ignore[arg-type]
+        else:
+            flat: list[object] = []
+            for p in parts:
+                flat.extend(p)  # type: ignore[call-overload]
+            return pl.Series(self.name, flat, dtype=self.dtype)
+        s = s.alias(self.name)
+        return s if s.dtype == self.dtype else s.cast(self.dtype)
+
+    def build(self, ns: np.ndarray, row0: np.ndarray) -> pl.Series:
+        total = int(ns.sum())
+        keys = np.asarray(self.keys, dtype=np.int64)
+        if not self.groups and len(self.values) == 1:
+            return self.values[0].new_from_index(0, total)
+        built = [self._group(kind, parts) for kind, parts, _ in self.groups.values()]
+        if not self.values and len(built) == 1:
+            return built[0]  # one group of vectors, added in row order: already the column
+        src = pl.concat([*self.values, *built], rechunk=True)
+        nv = len(self.values)
+        bases = np.cumsum([nv] + [len(b) for b in built])  # (the last one is unused)
+        vec = keys >= 0
+        start = np.where(vec, bases[np.maximum(keys, 0)] + np.asarray(self.offs) - row0, -1 - keys)
+        index = np.repeat(start, ns) + np.arange(total, dtype=np.int64) * np.repeat(vec, ns)
+        return src[index]
 
 
 class EventBuffer:
-    """Collects rows of one chunk; ``frame()`` concatenates them."""
+    """Collects rows of one chunk; ``frame()`` builds each column once."""
 
     def __init__(self, home: np.ndarray) -> None:
-        self._cols: dict[str, list[pl.Series]] = {k: [] for k in INTERNAL}
+        self._cols = {k: _Column(k, dt) for k, dt in INTERNAL.items()}
+        self._ns: list[int] = []
         self.home = home  # home city index of each chunk-local customer
 
     def add(
@@ -199,11 +277,14 @@ class EventBuffer:
             return
         cols.setdefault("place", True)
         cols.setdefault("online", False)
-        for k, dt in INTERNAL.items():
-            s = _series(k, cols.get(k), n, dt)
-            if len(s) != n:
-                raise ValueError(f"event column {k} has {len(s)} values, expected {n}")
-            self._cols[k].append(s)
+        for v in cols.values():  # validate every length before recording anything
+            if isinstance(v, pl.Series | np.ndarray | list | tuple) and len(v) != n:
+                bad = next(k for k, x in cols.items() if x is v)
+                raise ValueError(f"event column {bad} has {len(v)} values, expected {n}")
+        get = cols.get
+        for k, col in self._cols.items():
+            col.add(get(k), n)
+        self._ns.append(n)
 
     def transfer(
         self,
@@ -247,11 +328,18 @@ class EventBuffer:
         )
 
     def frame(self) -> pl.DataFrame:
-        if not self._cols["cust"]:
+        if not self._ns:
             return pl.DataFrame(schema=INTERNAL)
-        return pl.DataFrame([pl.concat(parts, rechunk=True) for parts in self._cols.values()])
+        ns = np.asarray(self._ns, dtype=np.int64)
+        row0 = np.cumsum(ns) - ns
+        return pl.DataFrame([col.build(ns, row0) for col in self._cols.values()])
 
 
 def ids(prefix: str, numbers: np.ndarray, width: int = 3) -> pl.Series:
     """Identifier strings such as ``ATM-007`` from integers."""
     return prefix + pl.Series(np.asarray(numbers, dtype=np.int64)).cast(pl.String).str.zfill(width)
+
+
+def take(values: pl.Series, idx: object) -> pl.Series:
+    """``values.gather(idx)``, minus the one-off lazy query that ``Series.gather`` runs per call."""
+    return values[np.asarray(idx, dtype=np.int64)]

@@ -10,7 +10,7 @@ import polars as pl
 from txflags.synthetic import catalog as cat
 from txflags.synthetic.cities import CITIES, N_CITIES, RESIDENT_WEIGHTS
 from txflags.synthetic.context import Ctx
-from txflags.synthetic.events import DAY_US, day_weights, ids, in_window, lognormal, tod
+from txflags.synthetic.events import DAY_US, day_weights, ids, in_window, lognormal, take, tod
 
 EMPLOYERS = (
     "NORTHWIND LOGISTICS",
@@ -173,8 +173,9 @@ def _p2p(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
             ctx.at(day, tod(rng, m, "evening")),
             np.maximum(5, np.round(lognormal(rng, m, 50, 0.8) / 5) * 5),
             "p2p",
-            memo=pl.Series(["dinner", "rent share", "gift", "thanks", "tickets"]).gather(
-                rng.integers(0, 5, m)
+            memo=take(
+                pl.Series(["dinner", "rent share", "gift", "thanks", "tickets"]),
+                rng.integers(0, 5, m),
             ),
         )
 
@@ -223,7 +224,7 @@ def _payroll(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
     cust, day = periodic(idx, phase, 14, ctx.days)
     m = len(cust)
     usd = np.round(pop.income[cust] / 26 * 0.75 * rng.normal(1, 0.03, m), 2)
-    emp = pl.Series(EMPLOYERS).gather(pop.gidx[cust] % len(EMPLOYERS))
+    emp = take(pl.Series(EMPLOYERS), pop.gidx[cust] % len(EMPLOYERS))
     ctx.buf.add(
         cust,
         ctx.at(day, tod(rng, m, "post")),
@@ -302,7 +303,7 @@ def _subscriptions(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None
             price[pos],
             "card",
             mcc=np.array([c for _, c in cat.SUBSCRIPTION], dtype=np.int16)[which[pos]],
-            merchant=pl.Series([n for n, _ in cat.SUBSCRIPTION]).gather(which[pos]),
+            merchant=take(pl.Series([n for n, _ in cat.SUBSCRIPTION]), which[pos]),
             online=True,
             place=False,
         )
@@ -446,8 +447,9 @@ def _business(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
         "out",
         np.round(daily[pos] * 7 * 0.4 * lognormal(rng, m, 1, 0.3), 2),
         "ach",
-        cp_name=pl.Series(["WHOLESALE SUPPLY CO", "METRO DISTRIBUTORS", "PACKRIGHT"]).gather(
-            rng.integers(0, 3, m)
+        cp_name=take(
+            pl.Series(["WHOLESALE SUPPLY CO", "METRO DISTRIBUTORS", "PACKRIGHT"]),
+            rng.integers(0, 3, m),
         ),
         cp_id="SUPPLIER",
         memo="INVOICE",
@@ -542,7 +544,7 @@ def noise_events(ctx: Ctx) -> None:
                 "money_transfer",
                 mcc=4829,
                 merchant="GLOBALREMIT ONLINE",
-                cp_country=pl.Series(list(cat.OCSE_CORRIDORS)).gather(rng.integers(0, 5, m)),
+                cp_country=take(pl.Series(list(cat.OCSE_CORRIDORS)), rng.integers(0, 5, m)),
                 cp_id="BEN-N" + pl.Series(pop.gidx[c]).cast(pl.String),
                 cp_name=cat.fake_names(rng, m),
                 online=True,

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from txflags.synthetic import catalog as cat
-from txflags.synthetic.events import lognormal
+from txflags.synthetic.events import lognormal, take
 from txflags.synthetic.legit import monthly, periodic
 from txflags.synthetic.schemes.base import Inst, Pool, hours_us, set_age
 
@@ -53,8 +53,9 @@ def migrant_remitter(inst: Inst, pool: Pool) -> bool:
         cp_id=f"BEN-FAM-{pop.gidx[c]}",
         cp_name=f"{inst.names(1)[0].split()[0]} {pop.name[c].split()[-1]}",
         cp_country=country,
-        memo=pl.Series(["family support", "tuition", "family support", "medicine"]).gather(
-            inst.rng.integers(0, 4, n)
+        memo=take(
+            pl.Series(["family support", "tuition", "family support", "medicine"]),
+            inst.rng.integers(0, 4, n),
         ),
         online=True,
         place=False,
@@ -198,7 +199,7 @@ def student_supported(inst: Inst, pool: Pool) -> bool:
         np.round(inst.rng.choice([50.0, 100.0, 200.0], n)),
         "p2p",
         cp_id=pl.Series([f"P2P-REL-{pop.gidx[c]}-{w}" for w in who]),
-        cp_name=pl.Series(relatives).gather(who),
+        cp_name=take(pl.Series(relatives), who),
         memo="for school",
         online=True,
         place=False,
@@ -355,9 +356,9 @@ def freelancer_p2p(inst: Inst, pool: Pool) -> bool:
         inst.rng.choice([100.0, 150.0, 200.0, 250.0, 300.0, 500.0], n),
         "p2p",
         cp_id=pl.Series([f"P2P-CLIENT-{inst.pop.gidx[c]}-{k}" for k in clients]),
-        cp_name=pl.Series(inst.names(int(clients.max()) + 1)).gather(clients),
-        memo=pl.Series(["invoice", "design work", "lesson", "thanks!"]).gather(
-            inst.rng.integers(0, 4, n)
+        cp_name=take(pl.Series(inst.names(int(clients.max()) + 1)), clients),
+        memo=take(
+            pl.Series(["invoice", "design work", "lesson", "thanks!"]), inst.rng.integers(0, 4, n)
         ),
         online=True,
         place=False,

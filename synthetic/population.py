@@ -11,6 +11,7 @@ import polars as pl
 from txflags.schema import Accounts
 from txflags.synthetic import catalog as cat
 from txflags.synthetic.cities import CITIES, CURRENCIES, RESIDENT_WEIGHTS
+from txflags.synthetic.events import take
 
 _EPOCH = date(1970, 1, 1)
 
@@ -117,8 +118,8 @@ def make_population(
     occupation: list[str | None] = [cat.OCCUPATIONS[i] for i in occ_idx]
     btype_idx = rng.integers(0, len(cat.BUSINESS_TYPES), n)
     business_type: list[str | None] = [None] * n
-    surname = pl.Series(cat.LAST).gather(rng.integers(0, len(cat.LAST), n)).to_list()
-    given = pl.Series(cat.FIRST).gather(rng.integers(0, len(cat.FIRST), n)).to_list()
+    surname = take(pl.Series(cat.LAST), rng.integers(0, len(cat.LAST), n)).to_list()
+    given = take(pl.Series(cat.FIRST), rng.integers(0, len(cat.FIRST), n)).to_list()
     name = [f"{a} {b}" for a, b in zip(given, surname, strict=True)]
     retired = np.array([o == "retired" for o in occupation])
     student = np.array([o == "student" for o in occupation])

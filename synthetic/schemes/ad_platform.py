@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 
 from txflags.synthetic import catalog as cat
+from txflags.synthetic.events import take
 from txflags.synthetic.schemes.base import Inst, hours_us
 
 T = "ad_platform."
@@ -79,8 +80,8 @@ def prepaid_or_crypto_then_ads(inst: Inst, c: int) -> None:
         amt,
         "card",
         mcc=np.where(use_crypto, 6051, 6540).astype(np.int16),
-        merchant=pl.Series(["PREPAID LOAD*VANILLACARD", "COINSWIFT*BUY"]).gather(
-            use_crypto.astype(np.int64)
+        merchant=take(
+            pl.Series(["PREPAID LOAD*VANILLACARD", "COINSWIFT*BUY"]), use_crypto.astype(np.int64)
         ),
         online=True,
         place=False,
@@ -92,7 +93,7 @@ def prepaid_or_crypto_then_ads(inst: Inst, c: int) -> None:
         buy_ts + hours_us(inst.rng.uniform(0.5, inst.stretch(40), n)),
         "out",
         np.round(amt * inst.rng.uniform(0.2, 0.9, n), 2),
-        pl.Series(["prepaid", "crypto"]).gather(use_crypto.astype(np.int64)),
+        take(pl.Series(["prepaid", "crypto"]), use_crypto.astype(np.int64)),
         mcc=mcc,
         merchant=names,
         online=True,

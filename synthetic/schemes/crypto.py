@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from txflags.synthetic import catalog as cat
-from txflags.synthetic.events import lognormal
+from txflags.synthetic.events import lognormal, take
 from txflags.synthetic.schemes.base import Inst, hours_us
 
 T = "crypto."
@@ -88,7 +88,7 @@ def pooled_third_party_to_vasp(inst: Inst, c: int) -> None:
         k = int(inst.rng.integers(5, 10))
         ts = inst.when(k, "any", w * 7, min(inst.days, w * 7 + 4))
         usd = np.round(lognormal(inst.rng, k, 300, 0.5, 40, 2500), 2)
-        ch = pl.Series(["p2p", "cash", "wire", "p2p"]).gather(inst.rng.integers(0, 4, k))
+        ch = take(pl.Series(["p2p", "cash", "wire", "p2p"]), inst.rng.integers(0, 4, k))
         inst.add(
             c,
             T + "pooled_third_party_to_vasp",

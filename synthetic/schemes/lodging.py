@@ -9,7 +9,7 @@ import polars as pl
 
 from txflags.synthetic import catalog as cat
 from txflags.synthetic.cities import city_index
-from txflags.synthetic.events import lognormal
+from txflags.synthetic.events import lognormal, take
 from txflags.synthetic.schemes.base import Inst, hours_us
 
 T = "lodging."
@@ -108,7 +108,7 @@ def tickets_for_others(inst: Inst, c: int, passengers: list[str]) -> None:
     """Bus, rail or air tickets for several named people."""
     n = inst.per_period((4, 8))
     names, mcc = cat.pick(inst.rng, cat.BUS + cat.AIRLINE, n)
-    who = pl.Series(passengers).gather(inst.rng.integers(0, len(passengers), n))
+    who = take(pl.Series(passengers), inst.rng.integers(0, len(passengers), n))
     inst.add(
         c,
         T + "tickets_for_others",
@@ -181,10 +181,10 @@ def travel_to_offend(inst: Inst, c: int) -> None:
                 ),
                 2,
             ),
-            pl.Series(["atm", "card"]).gather(is_gift.astype(np.int64)),
+            take(pl.Series(["atm", "card"]), is_gift.astype(np.int64)),
             mcc=np.where(is_gift, 5944, 6011).astype(np.int16),
-            merchant=pl.Series(["ATM WITHDRAWAL", "GOLDEN GIFTS JEWELRY"]).gather(
-                is_gift.astype(np.int64)
+            merchant=take(
+                pl.Series(["ATM WITHDRAWAL", "GOLDEN GIFTS JEWELRY"]), is_gift.astype(np.int64)
             ),
             loc=dest,
         )

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from txflags.synthetic import catalog as cat
-from txflags.synthetic.events import lognormal
+from txflags.synthetic.events import lognormal, take
 from txflags.synthetic.schemes.base import Inst, hours_us
 
 T = "remittance."
@@ -31,7 +31,7 @@ def many_senders_small(inst: Inst, c: int) -> None:
             mcc=4829,
             merchant="QUICKWIRE MONEY",
             cp_id=ids,
-            cp_name=pl.Series(inst.names(senders)).gather(who),
+            cp_name=take(pl.Series(inst.names(senders)), who),
             cp_country="US",
             online=False,
             place=False,
@@ -47,9 +47,7 @@ def ocse_corridor(
     typ = T + "ocse_corridor_small" + (";" + T + "shared_beneficiary" if shared else "")
     memo = None
     if cover:
-        memo = pl.Series(list(cat.COVER_MEMOS)).gather(
-            inst.rng.integers(0, len(cat.COVER_MEMOS), n)
-        )
+        memo = take(pl.Series(list(cat.COVER_MEMOS)), inst.rng.integers(0, len(cat.COVER_MEMOS), n))
         typ += ";" + T + "cover_description"
     inst.ctx.buf.add(
         np.full(n, c, dtype=np.int32),
@@ -116,7 +114,7 @@ def sextortion_bursts(inst: Inst, c: int) -> None:
         d0 = int(inst.rng.integers(0, max(1, inst.days - 3)))
         ts = np.sort(inst.at(np.full(n, d0), hours_us(inst.rng.uniform(14, 14 + 68, n))))
         usd = np.round(np.sort(lognormal(inst.rng, n, 120, 0.6, 25, 1500)), 2)
-        channel = pl.Series(["p2p", "money_transfer", "p2p"]).gather(inst.rng.integers(0, 3, n))
+        channel = take(pl.Series(["p2p", "money_transfer", "p2p"]), inst.rng.integers(0, 3, n))
         country = ("NG", "CI", "PH")[int(inst.rng.integers(0, 3))]
         inst.ctx.buf.add(
             np.full(n, c, dtype=np.int32),

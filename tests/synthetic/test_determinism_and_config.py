@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -139,3 +140,23 @@ def test_any_valid_parameters_give_a_valid_dataset(
     assert set(ta["account_id"]) == set(a["account_id"])
     if scale == 0:
         assert ta["label"].sum() == 0 and tt.height == 0
+
+
+@pytest.mark.parametrize("kw", [{}, {"per_day": True}, {"fmt": "csv"}])
+def test_parallel_workers_write_the_same_bytes_as_one_process(tmp_path, kw):
+    cfg = SynthConfig(customers=700, days=12, seed=5, chunk_customers=200, prevalence_scale=3.0)
+    one = generate(dataclasses.replace(cfg, workers=1), tmp_path / "one", **kw)
+    two = generate(dataclasses.replace(cfg, workers=2), tmp_path / "two", **kw)
+    three = generate(dataclasses.replace(cfg, workers=3), tmp_path / "three", **kw)
+    a, b, c = _bytes(tmp_path / "one"), _bytes(tmp_path / "two"), _bytes(tmp_path / "three")
+    assert a == b == c and len(a) >= 4
+    strip = {"seconds": 0}
+    assert one.as_dict() | strip == two.as_dict() | strip == three.as_dict() | strip
+    assert not list((tmp_path / "two").glob(".*"))  # no temp files left behind
+
+
+def test_workers_setting():
+    assert SynthConfig().workers == 0
+    assert SynthConfig().with_settings({"workers": "2"}).workers == 2
+    with pytest.raises(InputError, match="workers"):
+        SynthConfig(workers=-1)
