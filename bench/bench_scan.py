@@ -2,8 +2,13 @@
 
 (a) Full-catalogue scan of N generated transactions against the floor (read the same Parquet and
     one group-by over it) and against plain pandas code for five representative typologies.
+(a) and (b) run the rules only (``models=False``).
 (b) Nightly cost: night 1 (empty store) against night D+1 (D days of history) at the same daily
     volume.
+(c) Anomaly models (issue 5): one nightly scan of ~1M transactions with and without models, same
+    run: a store warmed with the earlier nights (history and model state), copied twice, then the
+    same night scanned into each copy, once with ``--no-models``. ``--models-only`` runs (c)
+    alone; ``--data DIR`` reuses a ``txflags synth --per-day`` folder.
 
 Each measurement runs in its own subprocess so its peak RSS (``resource.getrusage``) is its own.
 Usage: ``python bench/bench_scan.py --customers 9000 --days 90`` (about 1M rows). pandas is
@@ -31,13 +36,21 @@ if kind == "floor":
     pl.scan_parquet(tx).group_by("account_id").agg(pl.len(), pl.col("amount_usd").sum()).collect()
 elif kind == "scan":
     from txflags.scan import scan
-    r = scan([tx], acc, store=d / sys.argv[3], out=d / (sys.argv[3] + "-out"))
+    r = scan([tx], acc, store=d / sys.argv[3], out=d / (sys.argv[3] + "-out"), models=False)
     extra = {"alerts": r.alerts.height, "stages": r.summary["seconds"]}
 elif kind == "night":
     from txflags.scan import scan
     files = sorted(Path(sys.argv[3]).glob("*.parquet"))
-    r = scan(files, acc, store=d / sys.argv[4], out=d / (sys.argv[4] + "-out"))
+    r = scan(files, acc, store=d / sys.argv[4], out=d / (sys.argv[4] + "-out"), models=False)
     extra = {"rows": r.summary["counts"]["rows_kept"], "stages": r.summary["seconds"]}
+elif kind == "models":
+    from txflags.scan import scan
+    files = sorted(Path(sys.argv[3]).glob("*.parquet"))
+    r = scan(files, acc, store=Path(sys.argv[4]), out=Path(sys.argv[4] + "-out"),
+             models=sys.argv[5] == "on")
+    extra = {"rows": r.summary["counts"]["rows_kept"], "stages": r.summary["seconds"],
+             "models": {k: v for k, v in r.summary["models"].items() if k != "config"},
+             "accounts_with_signal": r.summary["counts"]["accounts_with_signal"]}
 elif kind == "pandas":
     import numpy as np, pandas as pd
     df = pd.read_parquet(tx, columns=["txn_id", "ts", "account_id", "direction", "amount_usd",
@@ -109,6 +122,49 @@ def _synth(d: Path, customers: int, days: int, seed: int, per_day: bool) -> None
     subprocess.run(cmd + (["--per-day"] if per_day else []), check=True, capture_output=True)
 
 
+def _link(folder: Path, files: list[Path]) -> Path:
+    folder.mkdir()
+    for f in files:
+        (folder / f.name).symlink_to(f)
+    return folder
+
+
+def bench_models(tmp: Path, a: argparse.Namespace) -> dict:
+    """(c): the same night with and without models, on copies of one warmed store."""
+    import shutil
+
+    import polars as pl
+
+    d = Path(a.data) if a.data else tmp / "models-data"
+    if not a.data:
+        _synth(d, a.models_customers, a.models_days, a.seed, per_day=True)
+    days = sorted((d / "days").glob("*.parquet"))
+    rows = [pl.scan_parquet(f).select(pl.len()).collect().item() for f in days]
+    # tonight: the full UTC day with the most rows among the last full ones (~1M at 850k customers)
+    last = max(range(len(days) - 2, len(days) - 4, -1), key=lambda i: rows[i])
+    warm = _link(tmp / "warm", days[:last])
+    tonight = _link(tmp / "tonight", [days[last]])
+    t_warm = _run("models", str(d), str(warm), str(tmp / "store-warm"), "on")
+    for name in ("store-on", "store-off"):
+        shutil.copytree(tmp / "store-warm", tmp / name, symlinks=True)
+    off = _run("models", str(d), str(tonight), str(tmp / "store-off"), "off")
+    on = _run("models", str(d), str(tonight), str(tmp / "store-on"), "on")
+    return {
+        "warmup_nights_in_one_batch": last, "warmup_rows": t_warm["rows"],
+        "warmup_s": round(t_warm["seconds"], 1),
+        "night": days[last].name, "night_rows": on["rows"],
+        "without_models_s": round(off["seconds"], 2),
+        "with_models_s": round(on["seconds"], 2),
+        "time_ratio": round(on["seconds"] / off["seconds"], 3),
+        "without_models_peak_mb": round(off["peak_mb"]),
+        "with_models_peak_mb": round(on["peak_mb"]),
+        "peak_ratio": round(on["peak_mb"] / off["peak_mb"], 3),
+        "stages_without_s": off["stages"], "stages_with_s": on["stages"],
+        "models": on["models"], "accounts_with_signal_without": off["accounts_with_signal"],
+        "accounts_with_signal_with": on["accounts_with_signal"],
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=9000)
@@ -116,8 +172,18 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-pandas", action="store_true")
     ap.add_argument("--skip-nightly", action="store_true")
+    ap.add_argument("--skip-models", action="store_true")
+    ap.add_argument("--models-only", action="store_true", help="Run (c) only.")
+    ap.add_argument("--models-customers", type=int, default=850_000)
+    ap.add_argument("--models-days", type=int, default=9)
+    ap.add_argument("--data", help="(c): reuse this `txflags synth --per-day` folder.")
     a = ap.parse_args()
     report: dict = {"customers": a.customers, "days": a.days}
+    if a.models_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            report = {"models_customers": a.models_customers, **bench_models(Path(tmp), a)}
+        print(json.dumps(report, indent=2))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp) / "full"
         _synth(d, a.customers, a.days, a.seed, per_day=False)
@@ -158,6 +224,10 @@ def main() -> None:
             report[f"night{a.days + 1}_rows"] = night_last["rows"]
             report[f"night{a.days + 1}_stages_s"] = night_last["stages"]
             report["night_ratio"] = round(night_last["seconds"] / night1["seconds"], 1)
+        if not a.skip_models:
+            m = Path(tmp) / "models"
+            m.mkdir()
+            report["models"] = bench_models(m, a)
     print(json.dumps(report, indent=2))
 
 

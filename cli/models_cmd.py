@@ -10,16 +10,18 @@ import typer
 from txflags.cli.output import console, print_json
 from txflags.errors import InputError
 from txflags.models.suite import read_info
+from txflags.store import MODELS, Store, current_models_dir
 
-MODELS_DIR = "models"
+MODELS_DIR = MODELS
 
 app = typer.Typer(help="Anomaly models: show or reset the state a scan saves in the store.",
                   no_args_is_help=True)
 
 
 def state_dir(store: Path) -> Path:
-    """Where the nightly model state lives in a store."""
-    return Path(store) / MODELS_DIR
+    """Where the current nightly model state lives in a store (``STORE/models/state-<run>``,
+    named in the store's database; ``STORE/models`` when there is none yet)."""
+    return current_models_dir(store) or Path(store) / MODELS_DIR
 
 
 @app.command("show")
@@ -55,10 +57,12 @@ def reset_command(
     """Delete the saved model state; the next scan starts every baseline afresh."""
     if not store.is_dir():
         raise InputError(f"--store {store} is not a folder")
-    d = state_dir(store)
-    existed = d.is_dir()
-    if existed:
-        shutil.rmtree(d)
+    d = Path(store) / MODELS_DIR
+    if (store / "txflags.sqlite").is_file():
+        existed = Store(store).reset_models()
+    else:  # a folder saved by ModelSuite.save, outside a scan store
+        existed = d.is_dir()
+        shutil.rmtree(d, ignore_errors=True)
     if json_out:
         print_json({"removed": existed, "path": str(d)})
     else:

@@ -10,7 +10,14 @@ from rich.table import Table
 
 from txflags.cli.output import console, print_json, stages
 from txflags.ingest import BUNDLED_MAPPINGS
-from txflags.scan import STAGES, load_profile, merge_overrides, parse_sets, scan
+from txflags.scan import (
+    STAGES,
+    load_models_profile,
+    load_profile,
+    merge_overrides,
+    parse_sets,
+    scan,
+)
 
 
 def scan_command(
@@ -35,7 +42,11 @@ def scan_command(
         [], "--set", help="Override a parameter: TYPOLOGY.param=value (repeatable)."
     ),
     profile: Path | None = typer.Option(
-        None, "--profile", help="YAML: parameters: {typology: {param: value}}, risk: {...}."
+        None, "--profile",
+        help="YAML: parameters: {typology: {param: value}}, risk: {...}, models: {...}.",
+    ),
+    no_models: bool = typer.Option(
+        False, "--no-models", help="Skip the anomaly models (rules only; model state untouched)."
     ),
     as_of: datetime | None = typer.Option(
         None,
@@ -52,9 +63,12 @@ def scan_command(
 
     Writes OUT/alerts.parquet (one row per hit), OUT/risk.parquet (one row per account with a
     signal), OUT/quarantine.parquet and OUT/summary.json atomically, and records the run in the
-    store. Re-running the same batch changes nothing. Alerts are results: exit 0.
+    store. Re-running the same batch changes nothing. Alerts are results: exit 0. Unless
+    --no-models, the anomaly models score the batch's accounts (risk.parquet gains
+    anomaly_score and anomaly_reasons) and learn the night; their state lives in STORE/models.
     """
     params, risk_cfg = load_profile(profile)
+    models_cfg = load_models_profile(profile)
     overrides = merge_overrides(params, parse_sets(sets))
     with stages(not json_out) as progress:
         task = progress.add_task("starting", total=len(STAGES))
@@ -74,6 +88,8 @@ def scan_command(
             as_of=as_of.date() if as_of else None,
             catalogue_root=catalogue,
             on_stage=on_stage,
+            models=not no_models,
+            models_config=models_cfg,
         )
     s = result.summary
     if json_out:
@@ -94,6 +110,10 @@ def scan_command(
         ("accounts with a signal / flagged",
          f"{c['accounts_with_signal']:,} / {c['accounts_flagged']:,}"),
     ]
+    m = s.get("models", {})
+    if m.get("enabled"):
+        rows.append(("model accounts scored / nights learned",
+                     f"{m.get('accounts_scored', 0):,} / {m['nights_learned']}"))
     for what, n in rows:
         table.add_row(what, n)
     console.print(table)

@@ -1,5 +1,10 @@
 """The nightly pipeline: ingest a batch, append it to history, detect, score, write atomically.
 
+Stages: ingest -> history -> detect -> risk -> models -> write. The models stage (skipped with
+``models=False``) scores the batch's local days with the anomaly-model suite kept in the store,
+learns the account-days the batch completes, and folds the scores into the risk frame
+(``scoring.combine``); the new state is committed with the run (``store.Store.commit``).
+
 ``scan`` reads the lookback the catalogue needs (its longest window) from the store plus the new
 batch, and reports hits whose window ends in the batch, so a hit is not raised again every night.
 """
@@ -7,6 +12,7 @@ batch, and reports hits whose window ends in the batch, so a hit is not raised a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 import uuid
@@ -27,10 +33,15 @@ from txflags.engine import detect
 from txflags.errors import InputError
 from txflags.features.context import local_time
 from txflags.ingest import ingest, resolve_mapping
+from txflags.models.daily import FEATURE_VERSION
+from txflags.models.nightly import NightlyConfig, load_suite, run_night
+from txflags.models.state import STATE_FORMAT
+from txflags.models.suite import SUITE_FILE, ModelSuite
 from txflags.schema import Hits, Quarantine
-from txflags.store import Store, discard
+from txflags.scoring import combine
+from txflags.store import StagedModels, Store, discard, discard_models
 
-STAGES = ("ingest", "history", "detect", "risk", "write")
+STAGES = ("ingest", "history", "detect", "risk", "models", "write")
 
 ALERT_EXTRA = pl.Schema({"alert_id": pl.String, "run_id": pl.String, "is_new": pl.Boolean})
 
@@ -74,12 +85,23 @@ def load_profile(path: str | Path | None) -> tuple[dict[str, dict[str, Any]], ri
     if not p.is_file():
         raise InputError(f"--profile {p} is not a file")
     data = read_yaml(p) or {}
-    if not isinstance(data, dict) or set(data) - {"parameters", "risk"}:
-        raise InputError(f"{p}: a profile has the keys `parameters:` and `risk:` only")
+    if not isinstance(data, dict) or set(data) - {"parameters", "risk", "models"}:
+        raise InputError(f"{p}: a profile has the keys `parameters:`, `risk:` and `models:` only")
     params = data.get("parameters") or {}
     if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
         raise InputError(f"{p}: write `parameters:` as `typology_id: {{param: value}}` mappings")
     return params, risk.RiskConfig.from_dict(data.get("risk"))
+
+
+def load_models_profile(path: str | Path | None) -> dict[str, Any] | None:
+    """The ``models:`` section of a profile file (None when absent); see ``NightlyConfig``."""
+    if path is None or not Path(path).is_file():
+        return None
+    data = read_yaml(Path(path)) or {}
+    section = data.get("models") if isinstance(data, dict) else None
+    if section is not None and not isinstance(section, dict):
+        raise InputError(f"{path}: write `models:` as a mapping (see README, Anomaly models)")
+    return section
 
 
 def merge_overrides(*layers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -226,11 +248,14 @@ def scan(
     catalogue_root: str | Path | None = None,
     engine: str = "auto",
     on_stage: Callable[[str], None] | None = None,
+    models: bool = True,
+    models_config: NightlyConfig | Mapping[str, Any] | None = None,
 ) -> ScanResult:
     """Run one night: ingest ``inputs``, append new rows to the store, detect, score, write.
 
     Writes OUT/alerts.parquet, risk.parquet, quarantine.parquet and summary.json, and records the
-    run, the batch, its history parts and its alerts in the store, all or nothing.
+    run, the batch, its history parts, its alerts and (with ``models``) the anomaly models'
+    new state in the store, all or nothing.
     """
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
@@ -241,6 +266,8 @@ def scan(
     st = store if isinstance(store, Store) else Store(store)
     catalogue = load_catalogue(overrides=overrides, root=catalogue_root)
     clock = _Clock(on_stage)
+    mcfg = (models_config if isinstance(models_config, NightlyConfig)
+            else NightlyConfig.from_dict(models_config, risk_threshold=cfg.threshold))
 
     with clock.stage("ingest"):
         tmap = resolve_mapping(mapping)
@@ -259,6 +286,8 @@ def scan(
         bhash = batch_hash(list(hashes.values()), tmap.digest)
 
     kept = txn.kept
+    suite, state_from, replay = (_load_models(st, mcfg, bhash) if models
+                                 else (None, None, False))
     with clock.stage("history"):
         seen = st.batch(bhash)
         if kept.height == 0:
@@ -270,11 +299,12 @@ def scan(
             new_rows = kept.join(st.known_ids(days).collect(), on="txn_id", how="anti")
         parts = st.stage_history(new_rows, bhash)
 
+    staged_models: StagedModels | None = None
     try:
         with clock.stage("detect"):
             lookback = lookback_days(catalogue)
             if kept.height:
-                report_from, _ = _local_day_range(kept, acc.kept)
+                report_from, last_local = _local_day_range(kept, acc.kept)
                 as_of = as_of or kept["ts"].max().date()  # type: ignore[union-attr]
                 start = report_from - timedelta(days=lookback + 1)
                 rows = pl.concat([st.history(start, as_of), new_rows.lazy()], how="vertical")
@@ -309,6 +339,32 @@ def scan(
             pool = pl.concat([hits.select(cols), context.select(cols)], how="vertical_relaxed")
             risk_frame = risk.score(pool, as_of, cfg) if as_of else risk.empty()
 
+        with clock.stage("models"):
+            minfo: dict[str, Any] = {"enabled": suite is not None}
+            if suite is not None:
+                nights_before = suite.nights_
+                if kept.height and report_from is not None:
+                    covered = datetime.combine(
+                        kept["ts"].max().date() + timedelta(days=1),  # type: ignore[union-attr]
+                        datetime.min.time(), tzinfo=UTC,
+                    )
+                    night = run_night(
+                        suite, rows, acc.kept, start=report_from, end=last_local,
+                        covered_until=covered, focus=risk_frame["account_id"], batch=bhash,
+                    )
+                    n_rule = risk_frame.height
+                    risk_frame = combine(risk_frame, night.scores, mcfg.combine)
+                    minfo.update(night.info, accounts_reported_by_models=risk_frame.height - n_rule)
+                    if night.learned and not replay:
+                        staged_models = st.stage_models(
+                            run_id, lambda d, s=suite: s.state_writers(d, {
+                                "run_id": run_id, "learned_batch": bhash,
+                                "parent": state_from.name if state_from else None,
+                            })
+                        )
+                minfo.update(_models_summary(suite, mcfg, state_from, replay, nights_before,
+                                             staged_models))
+
         with clock.stage("write"):
             quarantine = pl.concat(
                 [Quarantine.conform(txn.quarantine), Quarantine.conform(acc.quarantine)]
@@ -317,6 +373,7 @@ def scan(
                 run_id, bhash, txn.summary, acc.summary, seen, kept.height, new_rows.height,
                 ran, skipped, alerts, risk_frame, as_of, report_from, start, lookback, clock,
             )
+            summary["models"] = minfo
             paths = {
                 "alerts": out_dir / "alerts.parquet",
                 "risk": out_dir / "risk.parquet",
@@ -333,6 +390,7 @@ def scan(
             )
     except BaseException:
         discard(parts)
+        discard_models(staged_models)
         raise
 
     publish, backups = _publisher(staged)
@@ -365,7 +423,7 @@ def scan(
             "last_day": kept["ts"].max().date(),  # type: ignore[union-attr]
         }
     try:
-        st.commit(run_record, batch_record, parts, alerts, publish)
+        st.commit(run_record, batch_record, parts, alerts, publish, models=staged_models)
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
@@ -374,6 +432,50 @@ def scan(
         if backup is not None:
             backup.unlink(missing_ok=True)
     return ScanResult(run_id, alerts, risk_frame, quarantine, summary, paths)
+
+
+def _load_models(
+    st: Store, cfg: NightlyConfig, bhash: str
+) -> tuple[ModelSuite, Path | None, bool]:
+    """(suite, folder it was loaded from, replay?). Re-running the batch the current state
+    learned loads that state's parent and replays the night exactly (nothing is saved)."""
+    current = st.models_dir()
+    state_from, replay = current, False
+    if current is not None:
+        meta = _read_json(current / SUITE_FILE)
+        if meta.get("learned_batch") == bhash:
+            state_from, replay = st.models_parent(), True
+    where = state_from if state_from is not None else st.path / "models" / "-none-"
+    return load_suite(where, cfg, store_hint=str(st.path)), state_from, replay
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _models_summary(
+    suite: ModelSuite, cfg: NightlyConfig, state_from: Path | None, replay: bool,
+    nights_before: int, staged: StagedModels | None,
+) -> dict[str, Any]:
+    """The models part of summary.json (what ran, which state, what it learned)."""
+    info = suite.info()
+    return {
+        "used": info["models"],
+        "config": cfg.as_dict(),
+        "state_version": {"txflags_version": __version__, "feature_version": FEATURE_VERSION,
+                          "state_format": STATE_FORMAT},
+        "state_loaded": state_from.name if state_from else None,
+        "replayed_last_batch": replay,
+        "nights_learned_before": nights_before,
+        "nights_learned": info["nights_learned"],
+        "days_learned": info["days_learned"],
+        "covered_until": info["covered_until"],
+        "accounts_tracked": info["accounts_tracked"],
+        "state_saved": staged.target.name if staged else None,
+    }
 
 
 def _summary(

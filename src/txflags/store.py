@@ -5,17 +5,22 @@ Layout::
     STORE/
       txflags.sqlite                          runs, batches, history parts, alerts (stdlib sqlite3)
       history/date=YYYY-MM-DD/part-<batch>.parquet   canonical transactions, by UTC booking date
+      models/state-<run_id>/                  anomaly-model state (``meta.models_state`` names
+                                              the current one; its parent is kept for re-runs)
 
 The database is the commit point. A history part counts only once its row is in ``parts``; a run
 stages every file first, then inserts its rows, renames the files and commits in one SQLite
 transaction. A crash before the commit leaves the database as it was, and any renamed part that
 is not in ``parts`` is an orphan that readers ignore and ``Store`` deletes when it opens.
+Model state is a new folder per learning run, renamed into place and named in ``meta`` inside
+the same transaction, so a crash leaves the previous state current.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -32,6 +37,8 @@ from txflags.schema import Transactions
 
 DB_NAME = "txflags.sqlite"
 HISTORY = "history"
+MODELS = "models"
+SUITE_FILE = "suite.json"
 STORE_VERSION = "1"
 
 _SCHEMA = """
@@ -90,6 +97,41 @@ class StagedPart:
     rows: int
 
 
+@dataclass(frozen=True)
+class StagedModels:
+    """A model-state folder written under a temporary name, not yet current."""
+
+    tmp: Path
+    target: Path
+
+
+def current_models_dir(store: str | Path) -> Path | None:
+    """The committed model-state folder of a store (None if there is none), read-only."""
+    root = Path(store)
+    db_path = root / DB_NAME
+    if not db_path.is_file():
+        return None
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'models_state'").fetchone()
+    except sqlite3.Error:
+        row = None
+    finally:
+        db.close()
+    if row is None or not (root / MODELS / row[0]).is_dir():
+        return None
+    return root / MODELS / row[0]
+
+
+def _parent_of(state: Path | None) -> str | None:
+    if state is None or not (state / SUITE_FILE).is_file():
+        return None
+    try:
+        return json.loads((state / SUITE_FILE).read_text(encoding="utf-8")).get("parent")
+    except (OSError, ValueError):
+        return None
+
+
 def _history_frame(frame: pl.DataFrame) -> pl.DataFrame:
     return Transactions.conform(frame).collect()
 
@@ -114,6 +156,7 @@ class Store:
                 )
             db.commit()
         self._remove_orphans()
+        self._prune_models()
 
     @property
     def db_path(self) -> Path:
@@ -221,6 +264,16 @@ class Store:
             out["history_rows"] = total[0]
         return out
 
+    def models_dir(self) -> Path | None:
+        """The current model-state folder (None before the first night with models)."""
+        return current_models_dir(self.path)
+
+    def models_parent(self) -> Path | None:
+        """The state the current one was learned from (kept so a re-run can replay)."""
+        name = _parent_of(self.models_dir())
+        d = self.path / MODELS / name if name else None
+        return d if d is not None and d.is_dir() else None
+
     # -- writing ---------------------------------------------------------------------------------
     def stage_history(self, rows: pl.DataFrame, batch_hash: str) -> list[StagedPart]:
         """Write ``rows`` (canonical) as one temporary part per UTC day; nothing is visible yet."""
@@ -240,6 +293,24 @@ class Store:
             raise
         return staged
 
+    def stage_models(
+        self, run_id: str, files: Callable[[Path], dict[Path, Callable[[Path], None]]]
+    ) -> StagedModels:
+        """Write a model-state folder under a temporary name; ``files(folder)`` gives target
+        path -> writer. Not current until ``commit(..., models=staged)``."""
+        target = self.path / MODELS / f"state-{run_id}"
+        tmp = self.path / MODELS / f".state-{run_id}.tmp"
+        tmp.mkdir(parents=True, exist_ok=False)
+        try:
+            for path, write in files(tmp).items():
+                write(path)
+                with open(path, "rb") as fh:
+                    os.fsync(fh.fileno())
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return StagedModels(tmp, target)
+
     def commit(
         self,
         run: dict[str, Any],
@@ -247,14 +318,17 @@ class Store:
         parts: list[StagedPart],
         alerts: pl.DataFrame,
         publish: Callable[[], Callable[[], None]] | None = None,
+        models: StagedModels | None = None,
     ) -> None:
         """Record a run in one transaction: run, batch, parts, alerts; make the parts visible.
 
         ``publish`` renames the run's output files into place and returns an undo; it runs
         inside the transaction, so a failure anywhere restores both the store and the outputs.
+        ``models`` (staged model state) becomes the current state in the same transaction.
         """
         renamed: list[StagedPart] = []
         undo: Callable[[], None] | None = None
+        models_moved = False
         with self.connect() as db:
             try:
                 db.execute("BEGIN IMMEDIATE")
@@ -286,6 +360,13 @@ class Store:
                 for p in parts:
                     os.replace(p.tmp, p.target)
                     renamed.append(p)
+                if models is not None:
+                    os.replace(models.tmp, models.target)
+                    models_moved = True
+                    db.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('models_state', ?)",
+                        (models.target.name,),
+                    )
                 if publish is not None:
                     undo = publish()
                 db.execute("COMMIT")
@@ -297,7 +378,21 @@ class Store:
                 for p in renamed:
                     p.target.unlink(missing_ok=True)
                 discard([p for p in parts if p not in renamed])
+                if models is not None:
+                    shutil.rmtree(models.target if models_moved else models.tmp,
+                                  ignore_errors=True)
                 raise
+        if models is not None:
+            self._prune_models()
+
+    def reset_models(self) -> bool:
+        """Forget the model state (folder and ``meta`` entry); True if there was any."""
+        d = self.path / MODELS
+        existed = d.is_dir() and any(d.iterdir())
+        with self.connect() as db:
+            db.execute("DELETE FROM meta WHERE key = 'models_state'")
+        shutil.rmtree(d, ignore_errors=True)
+        return existed
 
     @staticmethod
     def _upsert_alerts(
@@ -324,6 +419,30 @@ class Store:
         for f in (self.path / HISTORY).glob("date=*/*"):
             if f.resolve() not in known and (f.name.startswith(".") or f.suffix == ".parquet"):
                 f.unlink(missing_ok=True)
+
+
+    def _prune_models(self) -> None:
+        """Delete model-state folders other than the current one and its parent (kept so that
+        re-running the last batch replays it exactly), and temporaries of crashed runs."""
+        d = self.path / MODELS
+        if not d.is_dir():
+            return
+        current = self.models_dir()
+        keep = {current.name} if current else set()
+        parent = _parent_of(current)
+        if parent:
+            keep.add(parent)
+        for f in d.iterdir():
+            if f.is_dir() and f.name not in keep and (
+                f.name.startswith("state-") or f.name.startswith(".state-")
+            ):
+                shutil.rmtree(f, ignore_errors=True)
+
+
+def discard_models(staged: StagedModels | None) -> None:
+    """Delete a staged model-state folder."""
+    if staged is not None:
+        shutil.rmtree(staged.tmp, ignore_errors=True)
 
 
 def discard(parts: Iterable[StagedPart]) -> None:

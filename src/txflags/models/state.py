@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,20 @@ def stamp_path(path: str | Path) -> Path:
     return p.with_name(p.stem + ".stamp.json")
 
 
-def save_state(model: DailyModel, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
-    """Write ``model`` to ``path`` (pickle) and its stamp beside it, both or neither."""
+def state_writers(
+    model: DailyModel, path: str | Path, extra: dict[str, Any] | None = None
+) -> dict[Path, Callable[[Path], None]]:
+    """Writers of ``model``'s pickle at ``path`` and of its stamp beside it (not yet run)."""
     p = Path(path)
     blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     info = {**stamp(model), **(extra or {})}
-    commit_all({p: lambda t: t.write_bytes(blob), stamp_path(p): json_writer(info)})
-    return p
+    return {p: lambda t: t.write_bytes(blob), stamp_path(p): json_writer(info)}
+
+
+def save_state(model: DailyModel, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
+    """Write ``model`` to ``path`` (pickle) and its stamp beside it, both or neither."""
+    commit_all(state_writers(model, path, extra))  # type: ignore[arg-type]
+    return Path(path)
 
 
 def read_stamp(path: str | Path) -> dict[str, Any]:
