@@ -69,6 +69,8 @@ class _Worker:
         # the worker must import this very txflags, installed or not
         pkg_root = str(Path(sys.modules["txflags"].__file__ or ".").parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
+        # parallelism comes from the processes: one polars thread each wastes less CPU spinning
+        env.setdefault("POLARS_MAX_THREADS", "1")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "txflags.synthetic.parallel"],
             stdin=subprocess.PIPE,
