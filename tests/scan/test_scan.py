@@ -64,7 +64,10 @@ def test_end_to_end_matches_detect(small, tmp_path):
     assert r.alerts["alert_id"].n_unique() == r.alerts.height
     assert set(r.alerts.columns) >= {"alert_id", "run_id", "typology_id", "evidence_txn_ids"}
     # risk: one row per account with a signal; victim-side accounts are never called suspects
-    assert r.risk["account_id"].n_unique() == r.risk.height == r.alerts["account_id"].n_unique()
+    assert r.risk["account_id"].n_unique() == r.risk.height
+    ruled = r.risk.filter(pl.col("n_alerts") > 0)  # the rest: anomaly >= report_min, no rule hit
+    assert ruled.height == r.alerts["account_id"].n_unique()
+    assert (r.risk.filter(pl.col("n_alerts") == 0)["anomaly_score"] >= 0.9).all()
     assert r.risk["flagged"].sum() == c["accounts_flagged"] > 0
     victims = r.alerts.filter(pl.col("role_hint") == "victim")["account_id"].unique()
     roles = r.risk.filter(pl.col("account_id").is_in(victims.implode()))["role_hint"]
@@ -86,9 +89,14 @@ def test_rerun_same_batch_is_a_noop(small, tmp_path):
     assert after["runs"] == counts["runs"] + 1
     assert first.alerts.drop("run_id").equals(second.alerts.drop("run_id"))
     assert first.risk.equals(second.risk)
-    drop = ("run_id", "seconds", "batch_already_appended", "batch_first_run_id")
+    drop = ("run_id", "seconds", "batch_already_appended", "batch_first_run_id", "models")
     s1 = {k: v for k, v in first.summary.items() if k not in drop}
     s2 = {k: v for k, v in second.summary.items() if k not in drop}
+    # the models replay the batch from the state it was learned from, and save nothing new
+    m1, m2 = dict(first.summary["models"]), dict(second.summary["models"])
+    assert m1.pop("state_saved") and m2.pop("state_saved") is None
+    assert not m1.pop("replayed_last_batch") and m2.pop("replayed_last_batch")
+    assert m1 == m2
     s1["counts"] = {k: v for k, v in s1["counts"].items() if not k.startswith("history")}
     s2["counts"] = {k: v for k, v in s2["counts"].items() if not k.startswith("history")}
     assert s1 == s2
