@@ -72,20 +72,27 @@ class _Plan:
 
     # -- stage 1: raw and parsed values ------------------------------------------------------
     def parse(self, lf: pl.LazyFrame) -> pl.LazyFrame:
-        raw_exprs, parsed = {}, {}
+        """Two steps: each spec's raw (trimmed) value once, then the parse of that value."""
+        raw_cols: dict[str, pl.Expr] = {}
+        parsed: dict[str, pl.Expr] = {}
         for target, specs in self.mapping.columns.items():
             dtype = self.frame_type.column(target).dtype
-            alts_raw = [_raw_value(s, self.schema) for s in specs]
+            names = (
+                [RAW + target]
+                if len(specs) == 1
+                else [f"{RAW}{i}_{target}" for i in range(len(specs))]
+            )
+            for name, spec in zip(names, specs, strict=True):
+                raw_cols[name] = _raw_value(spec, self.schema)
             alts = [
-                _parse(r, _source_dtype(s, self.schema), dtype, s, self.zones)
-                for r, s in zip(alts_raw, specs, strict=True)
+                _parse(pl.col(n), _source_dtype(s, self.schema), dtype, s, self.zones)
+                for n, s in zip(names, specs, strict=True)
             ]
-            raw_exprs[target] = _first(alts_raw)
             parsed[target] = _first(alts)
-        lf = lf.with_columns(
-            [e.alias(RAW + t) for t, e in raw_exprs.items()]
-            + [e.alias(t) for t, e in parsed.items()]
-        )
+            if len(specs) > 1:
+                parsed[RAW + target] = pl.coalesce([pl.col(n) for n in names])
+        lf = lf.with_columns([e.alias(n) for n, e in raw_cols.items()])
+        lf = lf.with_columns([e.alias(t) for t, e in parsed.items()])
         if self.is_tx:
             lf = self._derive_transaction_columns(lf)
         return lf
@@ -426,7 +433,7 @@ def _parse(
     if isinstance(dtype, pl.Enum):
         if source_dtype == dtype and not spec.map and spec.default is None:
             return raw  # already canonical (e.g. a canonical Parquet file)
-        return parsers.map_codes(parsers.text(raw), spec, list(dtype.categories)).cast(dtype)
+        return parsers.map_codes(raw, spec, list(dtype.categories), dtype)
     if spec.map or spec.default is not None:
-        return parsers.map_codes(parsers.text(raw), spec, None)
+        return parsers.map_codes(raw, spec, None)
     return raw.cast(pl.String)

@@ -18,8 +18,7 @@ _MARKS = " \t$€£¥₱₹₩₦₽¤ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # currency si
 
 def text(expr: pl.Expr) -> pl.Expr:
     """Trimmed text; blank becomes null."""
-    s = expr.cast(pl.String).str.strip_chars()
-    return pl.when(s != "").then(s).otherwise(None)
+    return expr.cast(pl.String).str.strip_chars().replace("", None)
 
 
 def parse_number(
@@ -111,11 +110,14 @@ def parse_timestamp(
                 seconds=int(start.utcoffset().total_seconds())
             )
         return _with_zones(naive.cast(pl.Datetime("us")), spec, zones)
-    s = expr.cast(pl.String).str.replace(r"Z$", "+00:00")  # ISO 8601 "Z" means UTC
+    s = expr.cast(pl.String)
+    zulu = s.str.replace(r"Z$", "+00:00")  # ISO 8601 "Z" means UTC (only for %z formats)
     attempts = []
     for fmt in formats:
         if "%z" in fmt or "%:z" in fmt:
-            attempts.append(s.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC"))
+            attempts.append(
+                zulu.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+            )
         else:
             naive = s.str.to_datetime(fmt, strict=False, time_unit="us")
             attempts.append(_with_zones(naive, spec, zones))
@@ -144,28 +146,40 @@ def parse_date(expr: pl.Expr, dtype: pl.DataType, spec: ColumnSpec) -> pl.Expr:
     return pl.coalesce(attempts) if len(attempts) > 1 else attempts[0]
 
 
-def map_codes(expr: pl.Expr, spec: ColumnSpec, allowed: list[str] | None) -> pl.Expr:
-    """Apply the spec's value map with one vectorised lookup.
+def _variants(value: str) -> list[str]:
+    return list(
+        dict.fromkeys([value, value.upper(), value.lower(), value.capitalize(), value.title()])
+    )
 
-    Keys match case-insensitively unless ``spec.case_sensitive``. For enum targets (``allowed``)
-    canonical values pass through in any case; anything else becomes ``spec.default``, or null
-    (a bad code). Free-text targets keep values the map does not name.
+
+def map_codes(
+    expr: pl.Expr, spec: ColumnSpec, allowed: list[str] | None, dtype: pl.DataType = pl.String
+) -> pl.Expr:
+    """Apply the spec's value map with one vectorised lookup on the trimmed value.
+
+    Keys match as written or in upper, lower, capitalised or title case unless
+    ``spec.case_sensitive`` (one exact-match lookup per row, no per-row case folding). For enum
+    targets (``allowed``) canonical values pass through in those cases too; anything else
+    becomes ``spec.default``, or null (a bad code). Free-text targets keep values the map does
+    not name.
     """
     s = expr.cast(pl.String)
-    fold = (lambda v: v) if spec.case_sensitive else str.upper
-    key = s if spec.case_sensitive else s.str.to_uppercase()
+    variants = (lambda v: [v]) if spec.case_sensitive else _variants
     table: dict[str, str] = {}
     for value in allowed or []:
-        table[fold(value)] = value
+        for v in variants(value):
+            table.setdefault(v, value)
     for source, canonical in (spec.map or {}).items():
-        table[fold(source)] = str(canonical)
+        for v in variants(source):
+            table[v] = str(canonical)  # the map wins over a canonical value spelled the same
     if spec.default is not None:
         fallback: pl.Expr | None = pl.lit(str(spec.default))
     else:
         fallback = None if allowed else s
     if not table:
-        return s if fallback is None else pl.when(s.is_not_null()).then(fallback)
-    mapped = key.replace_strict(
-        list(table), list(table.values()), default=fallback, return_dtype=pl.String
+        out = s if fallback is None else pl.when(s.is_not_null()).then(fallback)
+        return out.cast(dtype)
+    mapped = s.replace_strict(
+        list(table), list(table.values()), default=fallback, return_dtype=dtype
     )
     return pl.when(s.is_not_null()).then(mapped) if fallback is not None else mapped
