@@ -18,7 +18,7 @@ FC20: do not list a potential victim as a suspect); otherwise the role with the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -91,7 +91,9 @@ class RiskConfig:
         except TypeError as exc:
             raise InputError(f"bad risk settings: {exc}") from None
         cfg.check()
-        return cfg
+        # a YAML `threshold: 9` means 9.0: keep numbers' types stable in outputs and reasons
+        floats = ("repeat_factor", "co_occurrence_bonus", "threshold")
+        return replace(cfg, **{name: float(getattr(cfg, name)) for name in floats})
 
     def check(self) -> None:
         for name in ("repeat_factor", "co_occurrence_bonus", "threshold"):

@@ -82,3 +82,12 @@ def test_old_hits_fall_out_of_the_window_and_settings_apply():
 def test_bad_settings(bad):
     with pytest.raises(InputError):
         RiskConfig.from_dict(bad)
+
+
+def test_profile_numbers_keep_their_type():
+    """`threshold: 9` in a profile behaves and prints exactly like the default 9.0."""
+    from txflags.risk import RiskConfig
+
+    given = RiskConfig.from_dict({"threshold": 9, "repeat_factor": 1})
+    assert isinstance(given.threshold, float) and given.threshold == RiskConfig().threshold
+    assert isinstance(given.repeat_factor, float)
