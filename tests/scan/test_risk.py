@@ -86,8 +86,6 @@ def test_bad_settings(bad):
 
 def test_profile_numbers_keep_their_type():
     """`threshold: 9` in a profile behaves and prints exactly like the default 9.0."""
-    from txflags.risk import RiskConfig
-
     given = RiskConfig.from_dict({"threshold": 9, "repeat_factor": 1})
     assert isinstance(given.threshold, float) and given.threshold == RiskConfig().threshold
     assert isinstance(given.repeat_factor, float)
