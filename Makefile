@@ -26,6 +26,7 @@ test: install lint
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
 clean:
