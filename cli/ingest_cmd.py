@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -36,8 +36,6 @@ def ingest_command(
     Writes OUT/transactions.parquet (or accounts.parquet), OUT/quarantine.parquet and
     OUT/summary.json atomically. Every input row is either kept or quarantined.
     """
-    from datetime import UTC
-
     when = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
     with stages(not json_out) as progress:
         task = progress.add_task("reading and normalising", total=None)
