@@ -155,6 +155,8 @@ class Filing(TypedDict):
     total_suspicious_usd: int  # whole dollars
     from_date: str
     to_date: str
+    continuing: bool  # a continuing-activity report on a case already filed
+    prior_document_number: str | None  # BSA id of the previous filing, when known
 
 
 class Stamp(TypedDict):
@@ -302,6 +304,7 @@ def example_packet() -> Packet:
         "filing": {
             "key_term": KEY_TERM, "fincen_subtypes": [927, 824], "goaml_indicators": ["-"],
             "total_suspicious_usd": 2595, "from_date": "2026-03-10", "to_date": "2026-03-16",
+            "continuing": False, "prior_document_number": None,
         },
         "stamp": {
             "txflags_version": "0.1.0", "catalogue_hash": "sha256:0f0e", "parameters": {},
