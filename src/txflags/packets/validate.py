@@ -173,7 +173,7 @@ def fit_tree(root: ET.Element, schema: xmlschema.XMLSchema11) -> ET.Element:
 
     Elements the schema does not declare are left alone (validation will report them).
     """
-    decl = schema.elements.get(root.tag)
+    decl = schema.maps.elements.get(root.tag)
     if decl is not None:
         _fit_children(root, decl)
     return root
