@@ -37,8 +37,16 @@ def text(value: Any) -> str:
 
 
 def escape_md(raw: str) -> str:
-    """Backslash-escape Markdown and inline-HTML syntax so packet text stays literal text."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in raw)
+    """Backslash-escape Markdown and inline-HTML syntax so packet text stays literal text.
+
+    An underscore inside a word (``likely_controller``) cannot start emphasis and is kept.
+    """
+    out = []
+    for i, ch in enumerate(raw):
+        intraword = ch == "_" and 0 < i < len(raw) - 1 and raw[i - 1].isalnum() \
+            and raw[i + 1].isalnum()
+        out.append("\\" + ch if ch in _MD_SPECIAL and not intraword else ch)
+    return "".join(out)
 
 
 def cell(value: Any) -> str:

@@ -562,7 +562,7 @@ def draft_why(packet: Mapping, budget: int) -> str:
             "guidance on human trafficking:")
     flags = [_flag_item(code, members) for code, members in groups]
     flags[-1] = flags[-1].rstrip(";") + "."
-    flag_text = fit(head, flags, budget * 2 // 5,
+    flag_text = fit(head, flags, budget * 3 // 5,
                     lambda n: f"and {plural(n, 'further red flag')} listed in the attachment.")
     pairs = _round_robin(groups)
     facts = [_alert_item(code, alert) for code, alert in pairs]
