@@ -370,10 +370,10 @@ def report_indicators(packet: Packet, codes: GoamlCodes, allowed: frozenset[str]
     for raw in candidates:
         code = str(raw).strip()
         if code in codes.indicators:
-            code = codes.indicators[code]
+            code = codes.indicators[code]  # a configured code: checked (and reported) later
         elif not (codes.indicator_passthrough and code in allowed):
             continue
-        if code and code not in out and (not allowed or code in allowed):
+        if code and code not in out:
             out.append(code)
     return out or [codes.default_indicator]
 
