@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -588,22 +589,38 @@ def _channel_item(transactions: Sequence[Mapping], direction: str, verb: str) ->
     return sentence(f"{verb} {short_list(parts, 6)}") if parts else ""
 
 
-def _edge_channels(transactions: Sequence[Mapping], source: str, target: str) -> Counter:
-    counts: Counter = Counter()
-    for t in transactions:
+@dataclass
+class _Flows:
+    """Edges and evidence indexed once: channels and counterparty countries per payer/payee."""
+
+    nodes: dict[str, Mapping] = field(default_factory=dict)
+    ins: dict[str, list[Mapping]] = field(default_factory=lambda: defaultdict(list))
+    outs: dict[str, list[Mapping]] = field(default_factory=lambda: defaultdict(list))
+    channels: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    countries: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def is_party(self, node_id: str) -> bool:
+        return bool(self.nodes.get(node_id, {}).get("is_party"))
+
+
+def _index_flows(packet: Mapping) -> _Flows:
+    network = _map(packet, "network")
+    flows = _Flows()
+    for n in network.get("nodes") or []:
+        if isinstance(n, Mapping):
+            flows.nodes.setdefault(clean(n.get("id"), 200), n)
+    for e in network.get("edges") or []:
+        if isinstance(e, Mapping):
+            flows.outs[clean(e.get("source"), 200)].append(e)
+            flows.ins[clean(e.get("target"), 200)].append(e)
+    for t in _list(packet, "transactions"):
         account, cp = clean(t.get("account_id"), 200), clean(t.get("counterparty_id"), 200)
-        if (t.get("direction") == "in" and account == target and cp == source) or (
-            t.get("direction") == "out" and account == source and cp == target
-        ):
-            counts[_channel_words(t.get("channel"))] += 1
-    return counts
-
-
-def _edge_countries(transactions: Sequence[Mapping], source: str, targets: set[str]) -> list[str]:
-    countries = {clean(t.get("counterparty_country"), 20) for t in transactions
-                 if clean(t.get("account_id"), 200) == source
-                 and clean(t.get("counterparty_id"), 200) in targets}
-    return sorted(countries - {""})
+        payer, payee = (cp, account) if t.get("direction") == "in" else (account, cp)
+        flows.channels[(payer, payee)][_channel_words(t.get("channel"))] += 1
+        country = clean(t.get("counterparty_country"), 20)
+        if country:
+            flows.countries[(account, cp)].add(country)
+    return flows
 
 
 def _by_channels(counts: Counter, word: str) -> str:
@@ -611,62 +628,55 @@ def _by_channels(counts: Counter, word: str) -> str:
     return f" {word} {join_words(names[:3])}" if names else ""
 
 
-def _recipients(targets: Sequence[str], nodes: Mapping[str, Mapping],
-                transactions: Sequence[Mapping], source: str) -> str:
+def _recipients(targets: Sequence[str], flows: _Flows, source: str) -> str:
     """'account ACC-C1 and 2 counterparties in MX (A and B)'."""
-    accounts = [t for t in targets if nodes.get(t, {}).get("is_party")]
-    others = [t for t in targets if not nodes.get(t, {}).get("is_party")]
+    accounts = [t for t in targets if flows.is_party(t)]
+    others = [t for t in targets if not flows.is_party(t)]
     parts = []
     if accounts:
         noun = "account" if len(accounts) == 1 else "accounts"
         parts.append(f"{noun} {short_list([clean(a, 60) for a in accounts], 4)}")
     if others:
-        countries = _edge_countries(transactions, source, set(others))
+        countries = sorted(set().union(*(flows.countries.get((source, t), set())
+                                         for t in others)))
         where = f" in {short_list(countries, 4)}" if countries else ""
-        names = [clean(nodes.get(t, {}).get("label") or t, 60) for t in others]
+        names = [clean(flows.nodes.get(t, {}).get("label") or t, 60) for t in others]
         parts.append(f"{plural(len(others), 'counterparty', 'counterparties')}{where} "
                      f"({short_list(names, 4)})")
     return join_words(parts)
 
 
-def _flow_item(node: Mapping, nodes: Mapping[str, Mapping], edges: Sequence[Mapping],
-               transactions: Sequence[Mapping]) -> str:
-    node_id = clean(node.get("id"), 200)
-    ins = [e for e in edges if clean(e.get("target"), 200) == node_id]
-    outs = [e for e in edges if clean(e.get("source"), 200) == node_id]
-    label = clean(node_id, 60)
+def _flow_item(node_id: str, flows: _Flows) -> str:
+    ins, outs = flows.ins.get(node_id, []), flows.outs.get(node_id, [])
     parts = []
     if ins:
         sources = sorted({clean(e.get("source"), 200) for e in ins})
-        channels = sum((_edge_channels(transactions, s, node_id) for s in sources), Counter())
-        kind = "accounts" if all(nodes.get(s, {}).get("is_party") for s in sources) else \
-            "payers"
+        channels = sum((flows.channels.get((s, node_id), Counter()) for s in sources), Counter())
+        kind = "accounts" if all(flows.is_party(s) for s in sources) else "payers"
         amount = usd(sum(usd_value(e.get("total_usd")) for e in ins))
         names = short_list([clean(s, 60) for s in sources], 4)
         parts.append(f"collected {amount}{_by_channels(channels, 'through')} from "
                      f"{len(sources):,} {kind} ({names})")
     if outs:
         targets = sorted({clean(e.get("target"), 200) for e in outs})
-        channels = sum((_edge_channels(transactions, node_id, t) for t in targets), Counter())
+        channels = sum((flows.channels.get((node_id, t), Counter()) for t in targets), Counter())
         amount = usd(sum(usd_value(e.get("total_usd")) for e in outs))
         parts.append(f"sent {amount}{_by_channels(channels, 'by')} to "
-                     f"{_recipients(targets, nodes, transactions, node_id)}")
-    return sentence(f"{label} {join_words(parts)}") if parts else ""
+                     f"{_recipients(targets, flows, node_id)}")
+    return sentence(f"{clean(node_id, 60)} {join_words(parts)}") if parts else ""
 
 
 def _flow_items(packet: Mapping) -> list[str]:
-    network = _map(packet, "network")
-    nodes_list = [n for n in network.get("nodes") or [] if isinstance(n, Mapping)]
-    edges = [e for e in network.get("edges") or [] if isinstance(e, Mapping)]
-    nodes = {clean(n.get("id"), 200): n for n in nodes_list}
-    volume: Counter = Counter()
-    for e in edges:
-        volume[clean(e.get("source"), 200)] += usd_value(e.get("total_usd"))
-        volume[clean(e.get("target"), 200)] += usd_value(e.get("total_usd"))
-    parties = sorted((n for n in nodes_list if n.get("is_party")),
-                     key=lambda n: (-volume[clean(n.get("id"), 200)], clean(n.get("id"), 200)))
-    txns = _list(packet, "transactions")
-    items = [_flow_item(n, nodes, edges, txns) for n in parties]
+    """One sentence per party with money flows, the busiest first."""
+    flows = _index_flows(packet)
+
+    def volume(node_id: str) -> float:
+        edges = flows.ins.get(node_id, []) + flows.outs.get(node_id, [])
+        return sum(usd_value(e.get("total_usd")) for e in edges)
+
+    parties = sorted((i for i, n in flows.nodes.items() if n.get("is_party")),
+                     key=lambda i: (-volume(i), i))
+    items = [_flow_item(i, flows) for i in parties]
     return [i for i in items if i]
 
 
