@@ -198,6 +198,14 @@ def test_map_points_inside_the_viewbox():
     assert "Locations without coordinates" in page and "Nowhere" in page
 
 
+def test_approximate_locations_are_dashed_and_listed():
+    p = example_packet()
+    p["locations"][1]["approximate"] = True  # as build_packet marks a country centroid
+    page = render_html(p)
+    assert _svg(page, "map").count('stroke-dasharray="3,2"') == 1
+    assert "Placed approximately" in page
+
+
 def test_timeline_has_lanes_dots_and_alert_markers():
     p = example_packet()
     svg = _svg(render_html(p), "timeline")

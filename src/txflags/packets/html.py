@@ -476,7 +476,7 @@ def map_points(packet: Mapping) -> tuple[list[dict[str, Any]], list[Mapping]]:
     """Locations with coordinates (from the packet or the gazetteer) and those without."""
     placed, missing = [], []
     for loc in _list(packet.get("locations")):
-        lat, lon, approx = loc.get("lat"), loc.get("lon"), False
+        lat, lon, approx = loc.get("lat"), loc.get("lon"), loc.get("approximate") is True
         if not _valid_latlon(lat, lon):
             found = locate(_s(loc.get("city")), _s(loc.get("region")), _s(loc.get("country")))
             if found is None:
