@@ -97,11 +97,17 @@ def _transactions(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+OTHERS = "(other counterparties)"
+
+
 def _network(txns: list[dict[str, Any]], parties: dict[str, dict[str, Any]],
-             links: list[dict[str, Any]]) -> dict[str, list[Any]]:
+             links: list[dict[str, Any]], max_counterparties: int = 20) -> dict[str, list[Any]]:
     """Money edges from the evidence (a transfer between two parties counted once, from the
-    payer's side) plus the shared-identifier links of the case."""
-    edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+    payer's side) plus the shared-identifier links of the case. Counterparties beyond the
+    ``max_counterparties`` largest (and the 10 largest of those several parties deal with) are
+    folded into one
+    "other counterparties" node, so the diagram stays readable; the evidence lists them all."""
+    raw: dict[tuple[str, str], dict[str, Any]] = {}
     labels: dict[str, str] = {}
     for t in txns:
         other = t["counterparty_id"] or t["merchant"]
@@ -112,10 +118,29 @@ def _network(txns: list[dict[str, Any]], parties: dict[str, dict[str, Any]],
         if t["direction"] == "in" and other in parties:
             continue  # the payer's "out" row carries it
         s, d = (t["account_id"], other) if t["direction"] == "out" else (other, t["account_id"])
-        e = edges.setdefault((s, d, "money"), {"source": s, "target": d, "kind": "money",
-                                               "n": 0, "total_usd": 0.0})
+        e = raw.setdefault((s, d), {"n": 0, "total_usd": 0.0})
         e["n"] += 1
-        e["total_usd"] = round(e["total_usd"] + t["amount_usd"], 2)
+        e["total_usd"] += t["amount_usd"]
+    volume: dict[str, float] = {}
+    touches: dict[str, set[str]] = {}
+    for (s, d), e in raw.items():
+        for node, party in ((s, d), (d, s)):
+            if node not in parties:
+                volume[node] = volume.get(node, 0.0) + e["total_usd"]
+                touches.setdefault(node, set()).add(party)
+    ranked = sorted(volume, key=lambda k: (-volume[k], k))
+    shared = [k for k in ranked if len(touches[k]) > 1]  # counterparties several parties pay
+    keep = set(ranked[:max_counterparties]) | set(shared[:max_counterparties // 2])
+    edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+    folded: set[str] = set()
+    for (s, d), e in raw.items():
+        s2 = s if s in parties or s in keep else OTHERS
+        d2 = d if d in parties or d in keep else OTHERS
+        folded |= {x for x, y in ((s, s2), (d, d2)) if y == OTHERS}
+        agg = edges.setdefault((s2, d2, "money"), {"source": s2, "target": d2, "kind": "money",
+                                                    "n": 0, "total_usd": 0.0})
+        agg["n"] += e["n"]
+        agg["total_usd"] = round(agg["total_usd"] + e["total_usd"], 2)
     for link in links:
         if link["kind"] != "money":
             edges.setdefault((link["source"], link["target"], link["kind"]), {
@@ -123,8 +148,11 @@ def _network(txns: list[dict[str, Any]], parties: dict[str, dict[str, Any]],
                 "n": int(link["n"]), "total_usd": 0.0})
     nodes = [{"id": a, "label": a, "role": p["role"], "is_party": True}
              for a, p in sorted(parties.items())]
-    nodes += [{"id": k, "label": v, "role": "counterparty", "is_party": False}
-              for k, v in sorted(labels.items())]
+    nodes += [{"id": k, "label": labels.get(k, k), "role": "counterparty", "is_party": False}
+              for k in sorted(keep & set(labels))]
+    if folded:
+        nodes.append({"id": OTHERS, "label": f"{len(folded)} other counterparties",
+                      "role": "counterparty", "is_party": False})
     return {"nodes": nodes, "edges": sorted(edges.values(),
                                             key=lambda e: (e["source"], e["target"], e["kind"]))}
 
