@@ -85,6 +85,11 @@ def test_cli_list_show_and_disposition(world):
     top = listed[0]["case_id"]
     shown = json.loads(run_cli("cases", "show", top, "--store", store, "--json").stdout)
     assert shown["case_id"] == top and shown["parties"]
+    # a person's screen shows ids and reasons, never names, phones or addresses (no PII in logs)
+    screen = run_cli("cases", "show", top, "--store", store)
+    pii = {str(p["kyc"].get(k)) for p in shown["parties"]
+           for k in ("name", "phone", "address", "email", "id_number") if p["kyc"].get(k)}
+    assert pii and not [v for v in pii if v in screen.stdout + screen.stderr]
     proc = run_cli("cases", "disposition", listed[-1]["case_id"], "closed-false-positive",
                    "--store", store, "--note", "known tanda", "--on", "2026-01-27", "--json")
     assert proc.returncode == 0, proc.stderr
