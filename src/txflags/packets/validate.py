@@ -148,7 +148,7 @@ def _fit_pattern(patterns: Any, value: str) -> str:
     """Make ``value`` match the patterns: transliterate, then drop characters that do not fit."""
     if _matches(patterns, value):
         return value
-    ascii_ish = _transliterate(value)
+    ascii_ish = clean_text(_transliterate(value))  # "¸" decomposes to a bare space
     if _matches(patterns, ascii_ish):
         return ascii_ish
     kept = clean_text("".join(ch for ch in ascii_ish if _matches(patterns, ch)))
