@@ -57,9 +57,13 @@ def test_oversized_group_keeps_seeds_and_strongest():
 
 def test_links_from_rows_and_shared_identifiers():
     rows = pl.LazyFrame({
-        "account_id": ["V1", "V2", "C", "Z"], "direction": ["out", "out", "in", "out"],
-        "counterparty_id": ["C", "C", "V1", "EXT"], "amount_usd": [100.0, 50.0, 100.0, 9.0],
-        "device_id": ["d1", "d1", None, None],
+        "account_id": ["V1", "V2", "C", "Z", "C", "Z", "C", "Z"],
+        "direction": ["out", "out", "in", "out", "out", "out", "out", "out"],
+        "counterparty_id": ["C", "C", "V1", "EXT", "MX-1", "MX-1", "SHOP", "SHOP"],
+        "channel": ["p2p", "p2p", "p2p", "p2p", "money_transfer", "money_transfer", "card",
+                    "card"],
+        "amount_usd": [100.0, 50.0, 100.0, 9.0, 300.0, 200.0, 5.0, 5.0],
+        "device_id": ["d1", "d1", None, None, None, None, None, None],
     })
     accounts = pl.DataFrame({"account_id": ["V1", "V2", "C", "Z"],
                              "phone": ["555", None, " 555 ", "777"]})
@@ -69,6 +73,9 @@ def test_links_from_rows_and_shared_identifiers():
     phone = out.filter(pl.col("kind") == "shared:phone")
     assert set(phone.select("source", "target").iter_rows()) == {("C", "V1")}
     assert out.filter(pl.col("kind") == "shared:device_id").height == 0  # no interest member
+    # the same outside beneficiary by money transfer links; the same card merchant does not
+    bene = out.filter(pl.col("kind") == "shared:beneficiary")
+    assert set(bene.select("source", "target").iter_rows()) == {("C", "Z")}
 
 
 def _hints(rows: list[tuple[str, str, int, str]]) -> pl.DataFrame:

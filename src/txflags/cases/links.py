@@ -1,5 +1,6 @@
-"""Edges between accounts: money sent from one monitored account to another, and identifiers
-(phone, e-mail, address, identity document, device, IP, wallet) that two accounts share.
+"""Edges between accounts: money sent from one monitored account to another, identifiers
+(phone, e-mail, address, identity document, device, IP, wallet) that two accounts share, and
+an outside beneficiary both send money to by transfer, P2P, wire or crypto.
 
 Both are small summaries computed lazily from the night's lookback rows and the accounts table,
 restricted to pairs where at least one side already has a signal.
@@ -12,6 +13,9 @@ import polars as pl
 #: Identifier columns that tie two customers together (DESIGN §7), per table.
 ACCOUNT_IDENTIFIERS = ("phone", "email", "address", "id_number")
 TXN_IDENTIFIERS = ("device_id", "ip", "wallet_address")
+#: Channels on which paying the same outside beneficiary ties two customers (HT-REM-03);
+#: card payments to the same merchant do not.
+BENEFICIARY_CHANNELS = ("money_transfer", "p2p", "wire", "crypto")
 
 LINKS_SCHEMA = pl.Schema(
     {
@@ -85,6 +89,13 @@ def links(
     for col in TXN_IDENTIFIERS:
         if col in names:
             plans.append(_shared(rows.filter(pl.col(col).is_not_null()), col, interest, max_group))
+    outside = rows.filter(
+        (pl.col("direction") == "out")
+        & pl.col("channel").cast(pl.String).is_in(BENEFICIARY_CHANNELS)
+        & pl.col("counterparty_id").is_not_null()
+        & ~pl.col("counterparty_id").is_in(accounts["account_id"].implode())
+    ).select("account_id", pl.col("counterparty_id").alias("beneficiary"))
+    plans.append(_shared(outside, "beneficiary", interest, max_group))
     frames = pl.collect_all(plans)
     return pl.concat([f.cast(LINKS_SCHEMA) for f in frames], how="vertical").sort(
         "source", "target", "kind"
