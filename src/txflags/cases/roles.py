@@ -66,21 +66,43 @@ def hint_weights(
     return out
 
 
-def _by_hints(w: dict[str, float]) -> tuple[str, list[str]]:
+def _named(role: str, sources: dict[str, list[str]]) -> str:
+    ids = sources.get(role, [])
+    return f" ({', '.join(ids[:4])}{', …' if len(ids) > 4 else ''})" if ids else ""
+
+
+def _by_hints(w: dict[str, float], sources: dict[str, list[str]] | None = None
+              ) -> tuple[str, list[str]]:
     """A preliminary role from hint weights; victim-side wins ties with nothing else, an even
     victim/controller split stays ``unknown`` for the analyst to decide."""
+    sources = sources or {}
     if not w:
         return "unknown", ["linked to the case; no indicator of its own"]
     top = max(w.values())
     leaders = sorted(k for k, v in w.items() if v >= top - 1e-9)
     if leaders == ["victim"]:
-        return "likely_victim", ["victim-side indicators outweigh the others on this account"]
+        return "likely_victim", ["victim-side indicators outweigh the others on this account"
+                                 + _named("victim", sources)]
     if "victim" in leaders:
         others = ", ".join(k for k in leaders if k != "victim")
         return "unknown", [f"indicators fit a victim's controlled account as well as a "
-                           f"{others}; review before naming the holder as a subject"]
+                           f"{others}{_named('victim', sources)}; review before naming the "
+                           "holder as a subject"]
     role = leaders[0]
-    return HINT_ROLES.get(role, "unknown"), [f"{role}-side indicators fired on this account"]
+    return HINT_ROLES.get(role, "unknown"), [f"{role}-side indicators fired on this account"
+                                             + _named(role, sources)]
+
+
+def hint_sources(hints: pl.DataFrame, typology_roles: Mapping[str, Sequence[str]] | None = None
+                 ) -> dict[str, dict[str, list[str]]]:
+    """account -> role -> the typologies that named that role (sorted)."""
+    out: dict[str, dict[str, set[str]]] = {}
+    if "typology_id" not in hints.columns:
+        return {}
+    for acct, hint, tid in hints.select("account_id", "role_hint", "typology_id").iter_rows():
+        for role in (typology_roles or {}).get(tid, ()) or [hint]:
+            out.setdefault(acct, {}).setdefault(role, set()).add(tid)
+    return {a: {r: sorted(t) for r, t in roles.items()} for a, roles in out.items()}
 
 
 def assign_roles(
@@ -100,7 +122,8 @@ def assign_roles(
     ``typology_roles``: typology id → the roles its file names.
     """
     weights = hint_weights(hints, typology_roles)
-    roles = {m: PartyRole(m, *_by_hints(weights.get(m, {}))) for m in members}
+    sources = hint_sources(hints, typology_roles)
+    roles = {m: PartyRole(m, *_by_hints(weights.get(m, {}), sources.get(m))) for m in members}
     money = links.filter(pl.col("kind") == "money").select("source", "target", "total_usd")
     flows = list(money.iter_rows())
     outflow: dict[str, float] = {}
