@@ -40,6 +40,12 @@ def test_unsignalled_account_joins_only_by_a_strong_link_to_a_seed():
     assert g.members == ("C", "F2", "F3")
 
 
+def test_a_one_off_small_payment_between_signal_accounts_does_not_merge_cases():
+    risk = _risk([("C1", 30, True), ("C2", 25, True)])
+    assert len(assemble(risk, _links([("C1", "C2", "money", 1, 35.0)]))) == 2
+    assert len(assemble(risk, _links([("C1", "C2", "money", 2, 35.0)]))) == 1
+
+
 def test_separate_schemes_stay_separate_and_order_is_stable():
     risk = _risk([("B", 20, True), ("A", 10, True)])
     groups = assemble(risk, _links([]))
@@ -48,7 +54,7 @@ def test_separate_schemes_stay_separate_and_order_is_stable():
 
 def test_oversized_group_keeps_seeds_and_strongest():
     risk = _risk([(f"S{i}", float(i), True) for i in range(6)])
-    edges = _links([(f"S{i}", f"S{i + 1}", "money", 1, 10.0) for i in range(5)])
+    edges = _links([(f"S{i}", f"S{i + 1}", "money", 3, 600.0) for i in range(5)])
     groups = assemble(risk, edges, CaseConfig(max_parties=4))
     big = max(groups, key=lambda g: len(g.members))
     assert len(big.members) == 4 and big.truncated == 2

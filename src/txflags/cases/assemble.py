@@ -1,7 +1,8 @@
 """Group flagged accounts with the accounts tied to them into case-sized groups.
 
 A flagged account is a *seed*. Two accounts with a signal (any hit) join the same group when a
-link ties them (money either way, or a shared identifier). An account with no signal of its own
+link ties them (a shared identifier, or money beyond a one-off small payment: at least
+``min_flow_n`` payments or half of ``min_flow_usd``). An account with no signal of its own
 joins only through a strong link to a seed — a shared identifier, or at least ``min_flow_n``
 payments and ``min_flow_usd`` either way — and nothing expands from it. A controller fed by
 several victims is therefore one group, while an ordinary customer who once paid a flagged
@@ -86,13 +87,14 @@ def usable_links(links: pl.DataFrame, risk: pl.DataFrame, cfg: CaseConfig) -> pl
     """The links that may join two accounts into one group (see the module docstring)."""
     signal = risk["account_id"].implode()
     seeds = risk.filter("flagged")["account_id"].implode()
-    strong = (pl.col("kind") != "money") | (
-        (pl.col("n") >= cfg.min_flow_n) & (pl.col("total_usd") >= cfg.min_flow_usd)
-    )
+    money = pl.col("kind") == "money"
+    strong = ~money | ((pl.col("n") >= cfg.min_flow_n) & (pl.col("total_usd") >= cfg.min_flow_usd))
+    # between two accounts with a signal, more than a one-off small payment
+    some = ~money | (pl.col("n") >= cfg.min_flow_n) | (pl.col("total_usd") >= cfg.min_flow_usd / 2)
     s_sig, t_sig = pl.col("source").is_in(signal), pl.col("target").is_in(signal)
     s_seed, t_seed = pl.col("source").is_in(seeds), pl.col("target").is_in(seeds)
     return links.filter(
-        (s_sig & t_sig) | (strong & ((s_seed & ~t_sig) | (t_seed & ~s_sig)))
+        (some & s_sig & t_sig) | (strong & ((s_seed & ~t_sig) | (t_seed & ~s_sig)))
     )
 
 

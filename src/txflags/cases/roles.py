@@ -2,9 +2,9 @@
 
 Evidence, in order of strength (TYPOLOGIES.md §1.3, FinCEN FIN-2020-A008):
 
-1. money: an account that collects from two or more parties of the case with victim-side
-   indicators (or none) is the likely controller, even when it also fires victim-side
-   indicators itself (controllers buy the ads and rooms);
+1. money: an account that collects (at least ``COLLECT_MIN_USD``) from two or more parties of
+   the case with victim-side indicators (or none) is the likely controller, even when it also
+   fires victim-side indicators itself (controllers buy the ads and rooms);
 2. an account with victim-side indicators (or none) that pays such a collector is a likely
    victim, whatever else fired on it;
 3. otherwise the roles named by the typologies that fired, by weight (a typology naming two
@@ -23,6 +23,8 @@ from datetime import date
 
 import polars as pl
 
+#: A collector must take in at least this much from the case's accounts to be called controller.
+COLLECT_MIN_USD = 500.0
 HINT_ROLES = {"controller": "likely_controller", "victim": "likely_victim",
               "buyer": "buyer", "facilitator": "facilitator"}
 SUBJECT_ROLES = frozenset({"likely_controller", "buyer", "facilitator"})
@@ -135,7 +137,7 @@ def assign_roles(
     for m in members:
         payers = {s: usd for s, t, usd in flows if t == m and s in collectable and s != m}
         usd_in = sum(payers.values())
-        if len(payers) >= 2 and usd_in > outflow.get(m, 0.0):
+        if len(payers) >= 2 and usd_in >= COLLECT_MIN_USD and usd_in > outflow.get(m, 0.0):
             roles[m] = PartyRole(m, "likely_controller", [
                 f"collects {_money(usd_in)} from {len(payers)} other accounts in this case"])
     controllers = {m for m, r in roles.items()
