@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from tests.support import run_cli
-from txflags.cases.book import list_cases, show_case
+from txflags.cases.book import list_cases, set_disposition, show_case
 from txflags.packets.build import build_packet
 from txflags.packets.filer import EXAMPLE_PATH
 from txflags.packets.validate import validate_fincen, validate_goaml
@@ -37,11 +38,14 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     tables_1 = _tables(store)
     scan(first, acc, store=store, out=root / "out1b", models=False)  # the same batch again
     tables_rerun = _tables(store)
+    filed = cases_1[0]["case_id"]  # the analyst files the most urgent case on day 24
+    set_disposition(store, filed, "filed", on=date(2026, 1, 24),
+                    document_number="31000000000042", note="SAR filed")
     for d in DAYS[24:27]:
         scan([day / f"transactions-{d}.parquet"], acc, store=store, out=root / f"out-{d}",
              models=False)
     return {"root": root, "store": store, "cases_1": cases_1, "tables_1": tables_1,
-            "tables_rerun": tables_rerun}
+            "tables_rerun": tables_rerun, "filed": filed}
 
 
 def _tables(store: Path) -> dict[str, list]:
@@ -187,3 +191,20 @@ def test_packet_build_is_deterministic(world):
     at = datetime(2026, 2, 1, tzinfo=UTC)
     assert build_packet(world["store"], top, built_at=at) == build_packet(
         world["store"], top, built_at=at)
+
+
+def test_activity_after_a_filing_makes_a_continuing_sar(world, tmp_path: Path):
+    case = show_case(world["store"], world["filed"])
+    assert case["status"] == "filed" and case["filed_on"] == "2026-01-24"
+    assert case["review_due"] == "2026-04-24" and case["continuing_sar_due"] == "2026-05-24"
+    assert [a["kind"] for a in case["activity"]][0] == "opened"
+    assert "continuing" in [a["kind"] for a in case["activity"]]
+    packet = build_packet(world["store"], world["filed"])
+    assert packet["filing"]["continuing"]
+    assert packet["filing"]["prior_document_number"] == "31000000000042"
+    proc = run_cli("packets", "export", world["filed"], "--store", str(world["store"]), "-f",
+                   "fincen-sar", "--filer", str(EXAMPLE_PATH), "-o", str(tmp_path / "c.xml"))
+    assert proc.returncode == 0, proc.stderr
+    xml = (tmp_path / "c.xml").read_bytes()
+    assert b"ContinuingActivityReportIndicator" in xml and b"31000000000042" in xml
+    assert b"InitialReportIndicator" not in xml
