@@ -528,7 +528,10 @@ def map_svg(packet: Mapping) -> str:
     parts = [_map_plot(placed) if placed else empty("No location could be placed on the map.")]
     approx = [p["loc"] for p in placed if p["approx"]]
     if approx:
-        parts.append("<h3>Placed approximately (country centroid or gazetteer)</h3>" + _location_table(approx))
+        parts.append(
+            "<h3>Placed approximately (country centroid or gazetteer)</h3>"
+            + _location_table(approx)
+        )
     if missing:
         parts.append("<h3>Locations without coordinates</h3>" + _location_table(missing))
     parts.append("<h3>All locations</h3>" + _location_table([p["loc"] for p in placed]
