@@ -148,6 +148,8 @@ def labour_ring(inst: Inst, pool: Pool) -> bool:
     ]
     country = ("MX", "PH", "GT")[int(inst.rng.integers(0, 3))]
     agent = f"AGENT-{int(inst.rng.integers(0, 999)):03d}"
+    # turnover that fits the crew: clients are billed 60-90k a year per worker placed
+    inst.pop.income[b] = float(len(workers) * inst.rng.uniform(60_000, 90_000))
     lifestyle.business_upkeep_no_payroll(inst, b, len(workers))
     if inst.keep():
         network.recruitment_agency(inst, b, max(5, len(workers)))
