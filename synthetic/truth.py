@@ -14,6 +14,8 @@ TYPOLOGIES: dict[str, str] = {
     "remittance.cover_description": "HT-REM-04",
     "remittance.wages_sent_on": "HT-REM-05",
     "remittance.sextortion_bursts": "HT-REM-06",
+    # the employer side of REM-05: pays wages to workers who send them on (second stage)
+    "remittance.employer_wages_sent_on": "HT-REM-05",
     "ad_platform.small_repeated_fees": "HT-ADV-01",
     "ad_platform.high_monthly_spend": "HT-ADV-02",
     "ad_platform.foreign_ad_hosting": "HT-ADV-03",
@@ -39,6 +41,8 @@ TYPOLOGIES: dict[str, str] = {
     "funnel.pass_through_sweep": "HT-FUN-03",
     "funnel.many_wages_one_account": "HT-FUN-04",
     "funnel.cash_only_life": "HT-FUN-05",
+    # the buyer side of FUN-02: pays a victim's collection account (second stage)
+    "funnel.pays_flagged_collection": "HT-FUN-02",
     "cash.structuring": "HT-CSH-01",
     "cash.night_atm_deposits": "HT-CSH-02",
     "cash.business_cash_excess": "HT-CSH-03",

@@ -163,6 +163,38 @@ class Inst:
         return self.rng.choice(choices, size=min(k, len(choices)), replace=False).astype(np.int16)
 
 
+def circuit(day: np.ndarray, city: np.ndarray, home: int, k: int = 3, span: int = 14) -> bool:
+    """Whether activity on ``day`` in ``city`` reaches ``k`` distinct non-home cities within
+    ``span`` days (HT-LOD-03's circuit), so the truth can name the behaviour it expresses."""
+    away = city != home
+    d, c = np.asarray(day)[away], np.asarray(city)[away]
+    return any(len(set(c[(d >= x) & (d < x + span)].tolist())) >= k for x in np.unique(d))
+
+
+def stacked(day: np.ndarray, names: list[str], same_day: int = 2, week: int = 4) -> bool:
+    """Whether lodging charges on ``day`` at properties ``names`` are stacked (HT-LOD-02):
+    ``same_day`` distinct properties on one day, or ``week`` charges within 7 days."""
+    per: dict[int, set[str]] = {}
+    for d, n in zip(np.asarray(day).tolist(), names, strict=True):
+        per.setdefault(d, set()).add(n)
+    if any(len(v) >= same_day for v in per.values()):
+        return True
+    d = np.sort(np.asarray(day))
+    return bool((np.searchsorted(d, d + 7) - np.arange(len(d)) >= week).any())
+
+
+def short_stays(day: np.ndarray, names: list[str], n: int = 6, props: int = 3) -> bool:
+    """Whether ``n`` lodging charges at ``props`` distinct properties fall within 30 days
+    (HT-LOD-01)."""
+    d = np.asarray(day)
+    nm = np.asarray(names, dtype=object)
+    for x in np.unique(d):
+        w = (d >= x) & (d < x + 30)
+        if w.sum() >= n and len(set(nm[w].tolist())) >= props:
+            return True
+    return False
+
+
 def set_age(ctx: Ctx, cust: int, lo: float, hi: float, rng: np.random.Generator) -> None:
     t0 = ctx.start.toordinal() - 719163
     ctx.pop.birth[cust] = int(t0 - rng.uniform(lo, hi) * 365.25)
@@ -172,4 +204,4 @@ def hours_us(h: np.ndarray | float) -> np.ndarray:
     return (np.asarray(h) * 3_600_000_000).astype(np.int64)
 
 
-__all__ = ["Pool", "Inst", "set_age", "hours_us", "DAY_US"]
+__all__ = ["Pool", "Inst", "set_age", "hours_us", "circuit", "stacked", "short_stays", "DAY_US"]

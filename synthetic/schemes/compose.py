@@ -79,7 +79,8 @@ def sex_ring(inst: Inst, pool: Pool) -> bool:
             cash.prepaid_loading(inst, v)
         mine = buyers if i == 0 else []
         ts, usd = funnel.many_new_p2p_payers(inst, v, mine)
-        if inst.ctx.start.toordinal() - 719163 - inst.pop.birth[v] < 21 * 365.25:
+        # KYC-03 looks at credits while the customer is under 21: a month of them at least
+        if inst.ctx.start.toordinal() - 719163 - inst.pop.birth[v] < 21 * 365.25 - 30:
             inst.flag(v, "kyc.young_third_party")
         funnel.pass_through_sweep(inst, v, ctrl, ts, usd, hub=len(victims) >= 2)
         if inst.keep(0.3):
@@ -148,6 +149,8 @@ def labour_ring(inst: Inst, pool: Pool) -> bool:
     ]
     country = ("MX", "PH", "GT")[int(inst.rng.integers(0, 3))]
     agent = f"AGENT-{int(inst.rng.integers(0, 999)):03d}"
+    # turnover that fits the crew: clients are billed 60-90k a year per worker placed
+    inst.pop.income[b] = float(len(workers) * inst.rng.uniform(60_000, 90_000))
     lifestyle.business_upkeep_no_payroll(inst, b, len(workers))
     if inst.keep():
         network.recruitment_agency(inst, b, max(5, len(workers)))
@@ -171,8 +174,8 @@ def labour_ring(inst: Inst, pool: Pool) -> bool:
         network.shared_device(inst, workers, owner)
     if inst.keep():
         funnel.many_wages_one_account(inst, owner, [inst.pop.name[w] for w in workers])
-    if inst.keep():
-        lifestyle.controller_luxury(inst, owner)
+    # no HT-LIF-04 here: luxury spending alone is not it, and the owner of a labour front does
+    # not live on many third-party inflows (it needs both)
     return True
 
 

@@ -7,7 +7,7 @@ import polars as pl
 
 from txflags.synthetic.cities import REGIONS
 from txflags.synthetic.events import DAY_US, lognormal
-from txflags.synthetic.schemes.base import Inst, hours_us
+from txflags.synthetic.schemes.base import Inst, circuit, hours_us
 
 T = "funnel."
 ROUND = np.array([60, 80, 100, 100, 150, 200, 200, 250, 300, 400, 500], dtype=float)
@@ -18,22 +18,33 @@ def out_of_area_cash(inst: Inst, c: int) -> None:
     home = int(inst.pop.city[c])
     away = [x for x in inst.other_us_cities(6, home) if REGIONS[x] != REGIONS[home]][:4]
     cycles = max(1, inst.days // 6)
+    drawn = []
     for k in range(cycles):
         m = int(inst.rng.integers(2, 4))
         where = np.array(away, dtype=np.int16)[inst.rng.integers(0, len(away), m)]
         d = np.full(m, min(inst.days - 1, k * 6 + int(inst.rng.integers(0, 3))))
+        drawn.append((m, where, d))
+    # branches in three other cities within two weeks are a city circuit too (HT-LOD-03)
+    typ = T + "out_of_area_cash"
+    days = np.concatenate([d for _, _, d in drawn])
+    if circuit(days, np.concatenate([w for _, w, _ in drawn]), home):
+        typ += ";lodging.city_circuit"
+    for m, where, d in drawn:
         ts = np.sort(inst.at(d, hours_us(inst.rng.uniform(9, 17, m))))
         usd = np.round(lognormal(inst.rng, m, 1500, 0.4, 300, 4500), -1)
-        inst.add(
-            c,
-            T + "out_of_area_cash",
+        inst.ctx.buf.add(
+            np.full(m, c, dtype=np.int32),
             ts,
             "in",
             usd,
             "cash",
             loc=where,
             location_id=pl.Series([f"BR-{int(x):04d}" for x in inst.rng.integers(100, 999, m)]),
+            inst=inst.id,
+            typ=typ,
         )
+        for t in typ.split(";"):
+            inst.flag(c, t)
         out = ts.max() + hours_us(inst.rng.uniform(3, inst.stretch(40), 1))
         inst.add(
             c,
@@ -80,7 +91,7 @@ def many_new_p2p_payers(
             bts,
             busd,
             "p2p",
-            typ_src=T + "many_new_p2p_payers",
+            typ_src=T + "pays_flagged_collection",
             typ_dst=T + "many_new_p2p_payers",
         )
         ts, usd = np.concatenate([ts, bts]), np.concatenate([usd, busd])

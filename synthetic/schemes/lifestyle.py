@@ -48,9 +48,17 @@ def after_hours_venue(inst: Inst, biz: int, mcc: int, name: str) -> None:
 
 
 def business_upkeep_no_payroll(inst: Inst, biz: int, units: int) -> None:
-    """A business that houses and feeds people: groceries, rooms, vans, rent; no payroll."""
+    """A business that houses and feeds people: groceries, rooms, vans, rent; no payroll.
+
+    Upkeep is sized to the business as well as to the people it houses: the workers' housing,
+    food and transport are a large part of what such a front spends (a third or more of its
+    turnover), so the footprint is not lost under its ordinary supplier payments."""
     inst.pop.payroll[biz] = False
     weeks = max(1, inst.days // 7)
+    months = max(1, inst.days // 30)
+    per_day = float(inst.pop.income[biz]) / 365 * inst.rng.uniform(0.3, 0.4)
+    grocery = max(140.0 * units, per_day * 7 * 0.45)
+    housing = max(450.0 * units, per_day * 15 * 0.55)
     ts = inst.when(weeks, "office")
     names, mcc = cat.pick(inst.rng, cat.BULK_GROCERY, weeks)
     inst.add(
@@ -58,19 +66,18 @@ def business_upkeep_no_payroll(inst: Inst, biz: int, units: int) -> None:
         T + "business_upkeep_no_payroll",
         ts,
         "out",
-        np.round(lognormal(inst.rng, weeks, 140 * units, 0.3), 2),
+        np.round(lognormal(inst.rng, weeks, grocery, 0.3), 2),
         "card",
         mcc=mcc,
         merchant=names,
     )
-    months = max(1, inst.days // 30)
     names, mcc = cat.pick(inst.rng, cat.RENTAL_AGENT + cat.CAR_RENTAL, months * 2)
     inst.add(
         biz,
         T + "business_upkeep_no_payroll",
         inst.when(months * 2, "office"),
         "out",
-        np.round(lognormal(inst.rng, months * 2, 450 * units, 0.3), 2),
+        np.round(lognormal(inst.rng, months * 2, housing, 0.3), 2),
         "card",
         mcc=mcc,
         merchant=names,

@@ -10,7 +10,7 @@ import polars as pl
 from txflags.synthetic import catalog as cat
 from txflags.synthetic.cities import city_index
 from txflags.synthetic.events import lognormal, take
-from txflags.synthetic.schemes.base import Inst, hours_us
+from txflags.synthetic.schemes.base import Inst, circuit, hours_us, short_stays, stacked
 
 T = "lodging."
 
@@ -42,15 +42,23 @@ def make_itinerary(inst: Inst, home: int, circuit: bool) -> Itinerary:
     return Itinerary(np.array(cities, dtype=np.int16), np.array(starts))
 
 
+def _also(inst: Inst, c: int, typ: str, extra: list[str]) -> str:
+    """``typ`` plus the further typologies the same rows express (all flagged on ``c``)."""
+    for t in [typ, *extra]:
+        inst.flag(c, t)
+    return ";".join([typ, *extra])
+
+
 def motel_stacking(inst: Inst, c: int, it: Itinerary) -> None:
     """Many 1–2 night stays at several budget properties."""
     n = inst.per_period((6, 11))
     day = inst.days_in(n)
     nights = inst.rng.integers(1, 3, n)
     names, mcc = cat.pick(inst.rng, cat.MOTEL, n)
-    inst.add(
-        c,
-        T + "motel_stacking",
+    # random stays sometimes stack (two properties a day, four in a week): say so in the truth
+    extra = [T + "same_day_multiple_bookings"] if stacked(day, names.to_list()) else []
+    inst.ctx.buf.add(
+        np.full(n, c, dtype=np.int32),
         inst.at(day, hours_us(inst.rng.uniform(7, 12, n))),
         "out",
         np.round(nights * lognormal(inst.rng, n, 85, 0.2), 2),
@@ -58,6 +66,8 @@ def motel_stacking(inst: Inst, c: int, it: Itinerary) -> None:
         mcc=mcc,
         merchant=names,
         loc=it.city_on(day),
+        inst=inst.id,
+        typ=_also(inst, c, T + "motel_stacking", extra),
     )
 
 
@@ -70,9 +80,12 @@ def same_day_multiple_bookings(inst: Inst, c: int, it: Itinerary) -> None:
     day = np.clip(day, 0, inst.days - 1)
     n = len(day)
     names, mcc = cat.pick(inst.rng, cat.MOTEL, n)
-    inst.add(
-        c,
-        T + "same_day_multiple_bookings",
+    # rooms every week at several motels are short stays too, and on a circuit a city circuit
+    extra = [T + "motel_stacking"] if short_stays(day, names.to_list()) else []
+    if circuit(day, it.city_on(day), int(inst.pop.city[c])):
+        extra.append(T + "city_circuit")
+    inst.ctx.buf.add(
+        np.full(n, c, dtype=np.int32),
         inst.at(day, hours_us(inst.rng.uniform(13, 23, n))),
         "out",
         np.round(lognormal(inst.rng, n, 90, 0.2), 2),
@@ -80,6 +93,8 @@ def same_day_multiple_bookings(inst: Inst, c: int, it: Itinerary) -> None:
         mcc=mcc,
         merchant=names,
         loc=it.city_on(day),
+        inst=inst.id,
+        typ=_also(inst, c, T + "same_day_multiple_bookings", extra),
     )
 
 

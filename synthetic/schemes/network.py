@@ -34,6 +34,8 @@ def shared_device(inst: Inst, members: list[int], owner: int) -> None:
         pop.ip[m] = pop.ip[owner]
     for m in [owner, *members]:
         inst.flag(m, "network.shared_device")
+        # HT-NET-01 counts a shared device among the shared identifiers
+        inst.flag(m, "network.shared_identifiers")
 
 
 def linked_venues(inst: Inst, businesses: list[int], owner: int) -> None:
@@ -44,6 +46,7 @@ def linked_venues(inst: Inst, businesses: list[int], owner: int) -> None:
     for b in businesses:
         pop.phone[b] = pop.phone[owner]
         inst.flag(b, "network.linked_venues")
+    inst.flag(owner, "network.linked_venues")  # the owner's phone is what links them
 
 
 def recruitment_agency(inst: Inst, biz: int, people: int) -> None:

@@ -71,12 +71,16 @@ def ocse_corridor(
 
 
 def wages_sent_on(inst: Inst, worker: int, employer: int, country: str, agent: str) -> None:
-    """Wages paid in (by the exploiting employer) and sent abroad within hours, every cycle."""
+    """Wages paid in (by the exploiting employer) and sent abroad within hours, every cycle.
+
+    The employer pays a stipend, not a wage: what is left of a fortnight's pay after it withholds
+    "housing", food, transport and the recruitment debt (FC14: large wage deductions), so its
+    payroll is far below what it spends housing and feeding the workers (HT-LIF-03)."""
     pay_days = np.arange(int(inst.rng.integers(0, 14)), inst.days, 14)
     n = len(pay_days)
     if n == 0:
         return
-    wage = np.round(inst.rng.uniform(600, 1100, n), 2)
+    wage = np.round(inst.rng.uniform(150, 300, n), 2)
     pay_ts = inst.at(pay_days, inst.rng.integers(6, 9, n) * 3_600_000_000)
     inst.transfer(
         employer,
@@ -84,7 +88,7 @@ def wages_sent_on(inst: Inst, worker: int, employer: int, country: str, agent: s
         pay_ts,
         wage,
         "ach",
-        typ_src=None,
+        typ_src=T + "employer_wages_sent_on",
         typ_dst=T + "wages_sent_on",
         memo="WAGES",
         online=False,

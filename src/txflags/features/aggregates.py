@@ -142,14 +142,24 @@ def _fwd_ok(ctx: Context, within_hours: Any, lag: str) -> pl.Expr:
 
 @feature("agg")
 def forwarded_share(
-    ctx: Context, within_hours: Any = 24, lag: str = "fwd_lag_h", usd: str = "fwd_usd"
+    ctx: Context,
+    within_hours: Any = 24,
+    lag: str = "fwd_lag_h",
+    usd: str = "fwd_usd",
+    to_one: str | None = None,
 ) -> pl.Expr:
     """Pass-through: share of the window's inflow (amount_usd) sent on within ``within_hours``.
 
     Each inflow counts as forwarded up to min(its amount, the next outflow's amount) when that
-    outflow follows within the time limit (``lag``/``usd`` name the row columns to use)."""
+    outflow follows within the time limit (``lag``/``usd`` name the row columns to use). With
+    ``to_one`` (the row column naming the next outflow's counterparty, e.g. fwd_cp), only what
+    went on to the counterparty forwarded to most often counts: "forwarded to one person"."""
     part = pl.min_horizontal(AMT, pl.col(usd))
-    fwd = pl.when(_fwd_ok(ctx, within_hours, lag)).then(part).otherwise(0.0).sum()
+    ok = _fwd_ok(ctx, within_hours, lag)
+    if to_one:
+        top = pl.col(to_one).filter(ok).drop_nulls().mode().sort().first()
+        ok = ok & (pl.col(to_one) == top).fill_null(False)
+    fwd = pl.when(ok).then(part).otherwise(0.0).sum()
     total = AMT.sum()
     return pl.when(total > 0).then(fwd / total).otherwise(0.0)
 

@@ -60,9 +60,15 @@ def distinct_per_day(
 
 
 def _match_asof(
-    rows: pl.LazyFrame, ctx: Context, name: str, where: list | None, strategy: str, value: str
+    rows: pl.LazyFrame,
+    ctx: Context,
+    name: str,
+    where: list | None,
+    strategy: str,
+    value: str,
+    column: str = "amount_usd",
 ) -> pl.LazyFrame:
-    cols = {"_m_ts": pl.col("ts"), "_m_usd": pl.col("amount_usd")}
+    cols = {"_m_ts": pl.col("ts"), "_m_usd": pl.col(column)}
     other = (
         rows.filter(ctx.cond(where))
         .select("account_id", *[e.alias(k) for k, e in cols.items()], pl.col("txn_id").alias("_m"))
@@ -99,6 +105,15 @@ def next_match_usd(
 ) -> pl.LazyFrame:
     """amount_usd of the account's next later row meeting ``where`` (null if none)."""
     return _match_asof(rows, ctx, name, where, "forward", "usd")
+
+
+@feature("derived")
+def next_match_value(
+    rows: pl.LazyFrame, ctx: Context, name: str, column: str, where: list | None = None
+) -> pl.LazyFrame:
+    """``column`` (e.g. counterparty_id) of the account's next later row meeting ``where``
+    (null if none)."""
+    return _match_asof(rows, ctx, name, where, "forward", "value", column)
 
 
 @feature("derived")
