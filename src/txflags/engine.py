@@ -281,13 +281,15 @@ def needed_columns(catalogue: Catalogue | list[Typology]) -> set[str]:
     return used & known
 
 
-def _network_keys(t: Typology) -> list[tuple[str, list]]:
-    """(key column, where) of each key_degree the typology derives (other accounts' rows)."""
+def _network_keys(t: Typology) -> list[tuple[str, list, Mapping[str, Any]]]:
+    """(key column, where, params) of each key_degree the typology derives (it reads other
+    accounts' rows with the same key)."""
     out = []
     for spec in (t.detection.get("derive") or {}).values():
         if spec["feature"] == "key_degree":
             args = spec.get("args") or {}
-            out.append((args.get("key", "counterparty_id"), list(args.get("where") or [])))
+            where = list(args.get("where") or [])
+            out.append((args.get("key", "counterparty_id"), where, t.params))
     return out
 
 
@@ -491,7 +493,9 @@ def _stages(order: list[Typology]) -> list[list[Typology]]:
     return [[t for t in order if depth[t.id] == k] for k in range(n)]
 
 
-def _raw_condition(conds: list, names: set[str]) -> pl.Expr | None:
+def _raw_condition(
+    conds: list, names: set[str], params: Mapping[str, Any]
+) -> pl.Expr | None:
     """The conjuncts of ``conds`` that read only raw transaction columns, compiled."""
     keep = []
     for c in conds:
@@ -499,7 +503,7 @@ def _raw_condition(conds: list, names: set[str]) -> pl.Expr | None:
         cols |= {leaf["ref"] for leaf in walk(c) if "ref" in leaf}
         if cols <= names:
             keep.append(c)
-    return compile_condition(keep, {}, pl.col) if keep else None
+    return compile_condition(keep, params, pl.col) if keep else None
 
 
 def _focus_context(
@@ -528,16 +532,16 @@ def _focus_context(
         pl.col("other_account_id").alias("account_id")
     )
     ext = pl.concat([fl, cps, sharers]).unique()
-    keys: list[tuple[str, list]] = [("device_id", [])]
+    keys: list[tuple[str, list, Mapping[str, Any]]] = [("device_id", [], {})]
     for t in typologies:
         keys += _network_keys(t)
     raw = set(Transactions.names)
     ext_rows = txns.join(ext, on="account_id", how="semi")
     key_plans, key_conds = [], []
-    for key, where in keys:
+    for key, where, params in keys:
         if key not in raw:
             continue
-        cond = _raw_condition(where, raw)
+        cond = _raw_condition(where, raw, params)
         src = ext_rows if cond is None else ext_rows.filter(cond)
         key_plans.append(src.select(pl.col(key).drop_nulls().unique().implode().alias("k")))
         key_conds.append((key, cond))

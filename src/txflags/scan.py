@@ -21,25 +21,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import yaml
 
 from txflags import __version__, risk
 from txflags.atomic import _stage, json_writer, parquet_writer
-from txflags.catalogue import Catalogue, load_catalogue, read_yaml
-from txflags.engine import detect
+from txflags.catalogue import load_catalogue, read_yaml
+from txflags.engine import detect, lookback_days
 from txflags.errors import InputError
 from txflags.features.context import local_time
 from txflags.ingest import ingest, resolve_mapping
-from txflags.models.daily import FEATURE_VERSION
-from txflags.models.nightly import NightlyConfig, load_suite, run_night
-from txflags.models.state import STATE_FORMAT
-from txflags.models.suite import SUITE_FILE, ModelSuite
 from txflags.schema import Hits, Quarantine
-from txflags.scoring import combine
 from txflags.store import StagedModels, Store, discard, discard_models
+
+if TYPE_CHECKING:  # the models (river, scikit-learn) are imported only when a scan uses them
+    from txflags.models.nightly import NightlyConfig
+    from txflags.models.suite import ModelSuite
 
 STAGES = ("ingest", "history", "detect", "risk", "models", "write")
 
@@ -111,19 +110,6 @@ def merge_overrides(*layers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[
         for tid, values in layer.items():
             out.setdefault(tid, {}).update(values)
     return out
-
-
-def lookback_days(catalogue: Catalogue) -> int:
-    """The longest window of any typology (after overrides), in days."""
-    longest = 1
-    for t in catalogue:
-        wd = t.detection.get("window_days")
-        if isinstance(wd, Mapping):
-            wd = t.params.get(wd.get("param"))
-        for v in (wd, t.params.get("window_days")):
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                longest = max(longest, int(v))
-    return longest
 
 
 # -- small helpers ------------------------------------------------------------------------------
@@ -266,8 +252,7 @@ def scan(
     st = store if isinstance(store, Store) else Store(store)
     catalogue = load_catalogue(overrides=overrides, root=catalogue_root)
     clock = _Clock(on_stage)
-    mcfg = (models_config if isinstance(models_config, NightlyConfig)
-            else NightlyConfig.from_dict(models_config, risk_threshold=cfg.threshold))
+    mcfg = _models_config(models_config, cfg) if models else None
 
     with clock.stage("ingest"):
         tmap = resolve_mapping(mapping)
@@ -286,7 +271,7 @@ def scan(
         bhash = batch_hash(list(hashes.values()), tmap.digest)
 
     kept = txn.kept
-    suite, state_from, replay = (_load_models(st, mcfg, bhash) if models
+    suite, state_from, replay = (_load_models(st, mcfg, bhash) if mcfg is not None
                                  else (None, None, False))
     with clock.stage("history"):
         seen = st.batch(bhash)
@@ -308,8 +293,11 @@ def scan(
                 as_of = as_of or kept["ts"].max().date()  # type: ignore[union-attr]
                 start = report_from - timedelta(days=lookback + 1)
                 rows = pl.concat([st.history(start, as_of), new_rows.lazy()], how="vertical")
+                # only the accounts active in the batch are reported (and featurised, with what
+                # their results read of other accounts); each typology reads its own span
                 result = detect(
-                    rows, acc.kept, catalogue, as_of=as_of, engine=engine, report_from=report_from
+                    rows, acc.kept, catalogue, as_of=as_of, engine=engine,
+                    report_from=report_from, focus=kept["account_id"].unique(),
                 )
                 hits, ran, skipped = result.hits, result.run, result.skipped
             else:
@@ -341,7 +329,10 @@ def scan(
 
         with clock.stage("models"):
             minfo: dict[str, Any] = {"enabled": suite is not None}
-            if suite is not None:
+            if suite is not None and mcfg is not None:
+                from txflags.models.nightly import run_night
+                from txflags.scoring import combine
+
                 nights_before = suite.nights_
                 if kept.height and report_from is not None:
                     covered = datetime.combine(
@@ -434,11 +425,24 @@ def scan(
     return ScanResult(run_id, alerts, risk_frame, quarantine, summary, paths)
 
 
+def _models_config(
+    models_config: NightlyConfig | Mapping[str, Any] | None, cfg: risk.RiskConfig
+) -> NightlyConfig:
+    from txflags.models.nightly import NightlyConfig
+
+    if isinstance(models_config, NightlyConfig):
+        return models_config
+    return NightlyConfig.from_dict(models_config, risk_threshold=cfg.threshold)
+
+
 def _load_models(
     st: Store, cfg: NightlyConfig, bhash: str
 ) -> tuple[ModelSuite, Path | None, bool]:
     """(suite, folder it was loaded from, replay?). Re-running the batch the current state
     learned loads that state's parent and replays the night exactly (nothing is saved)."""
+    from txflags.models.nightly import load_suite
+    from txflags.models.suite import SUITE_FILE
+
     current = st.models_dir()
     state_from, replay = current, False
     if current is not None:
@@ -461,6 +465,9 @@ def _models_summary(
     nights_before: int, staged: StagedModels | None,
 ) -> dict[str, Any]:
     """The models part of summary.json (what ran, which state, what it learned)."""
+    from txflags.models.daily import FEATURE_VERSION
+    from txflags.models.state import STATE_FORMAT
+
     info = suite.info()
     return {
         "used": info["models"],
