@@ -13,7 +13,9 @@ their hits are the same as without it (``tests/scan/test_focus.py``).
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,8 +28,15 @@ from txflags import features
 from txflags.catalogue import Catalogue, Typology
 from txflags.errors import InputError
 from txflags.features.conditions import _value as _cond_value
-from txflags.features.conditions import compile_condition, subject_of, walk
-from txflags.features.context import Context, build_accounts, build_rows, conform, row_columns
+from txflags.features.conditions import compile_condition, in_hours, subject_of, walk
+from txflags.features.context import (
+    FWD_COLUMNS,
+    Context,
+    build_accounts,
+    build_rows,
+    conform,
+    row_columns,
+)
 from txflags.schema import Accounts, Hits, Transactions
 
 ENGINES = ("auto", "in-memory", "streaming")
@@ -41,6 +50,8 @@ class DetectResult:
     run: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     as_of: date | None = None
+    #: daily parts computed from rows, per aggregate key: (frame, local days it covers)
+    partials: dict[str, tuple[pl.DataFrame, list[date]]] = field(default_factory=dict)
 
 
 # -- metadata (one small aggregate pass) --------------------------------------------------------
@@ -133,6 +144,9 @@ def _bands(t: Typology, ctx: Context) -> tuple[pl.Expr, pl.Expr]:
 
 
 # -- how much history a typology reads ------------------------------------------------------------
+#: A focus covering more than this share of the accounts is not worth restricting to (the run
+#: covers everyone and reports the focus accounts: the same hits).
+FOCUS_MAX_SHARE = 0.5
 #: Windows ending in at most this many report days are computed directly (one group-by per end
 #: day) instead of rolling over every day of the span.
 ENDS_ONLY_MAX_DAYS = 7
@@ -301,6 +315,103 @@ def _uses(t: Typology, names: set[str]) -> bool:
     return any(s["feature"] in names for s in specs)
 
 
+# -- daily partial aggregates ---------------------------------------------------------------------
+#: Bump when the layout of the daily aggregates changes (old ones are then ignored).
+AGG_FORMAT = "1"
+#: Aggregate features whose window value is a sum / max / min / ratio / union of daily parts.
+DECOMPOSABLE = {
+    "count", "sum_usd", "count_where", "sum_usd_where", "share_where", "usd_share_where",
+    "n_distinct", "night_share", "night_or_weekend_share", "round_share", "max_per_day",
+    "max_value", "min_value",
+}
+#: Derived features that read only the same account's rows of the same local day.
+DAY_LOCAL_DERIVED = {"distinct_per_day"}
+#: Row columns that depend on other days' rows (history before, outflows after).
+CONTEXT_COLUMNS = {"cp_first_day", "cp_age_days", *FWD_COLUMNS}
+
+
+def partial_key(t: Typology) -> str | None:
+    """Key of ``t``'s per-account daily aggregates, or None when its windows cannot be summed
+    from daily parts (a feature that reads other days or other accounts, or a measure such as
+    a median). The key changes with the typology's version, parameters and detection."""
+    det = t.detection
+    if det.get("scope", "window") == "account" or not window_of(t):
+        return None
+    if any(s["feature"] not in DAY_LOCAL_DERIVED for s in (det.get("derive") or {}).values()):
+        return None
+    for spec in det["measures"].values():
+        if features.get(spec["feature"]).kind == "agg" and spec["feature"] not in DECOMPOSABLE:
+            return None
+    if _names_used(t) & CONTEXT_COLUMNS:
+        return None
+    blob = json.dumps(
+        {"id": t.id, "version": t.version, "params": t.params, "detection": det,
+         "format": AGG_FORMAT},
+        sort_keys=True, default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _mask(ctx: Context, feat: str, args: Mapping[str, Any]) -> pl.Expr:
+    if feat == "share_where":
+        return ctx.cond(args["where"])
+    if feat == "night_share":
+        return in_hours(pl.col("minute_of_day"), args.get("start", "22:00"),
+                        args.get("end", "06:00"))
+    if feat == "night_or_weekend_share":
+        night = in_hours(pl.col("minute_of_day"), args.get("start", "22:00"),
+                         args.get("end", "06:00"))
+        return night | pl.col("is_weekend")
+    # round_share
+    amt = pl.col("amount_usd")
+    u = float(args.get("unit", 10))
+    mask = ((amt / u) - (amt / u).round(0)).abs() < 1e-6
+    if args.get("low") is not None:
+        mask = mask & (amt >= float(args["low"]))
+    if args.get("high") is not None:
+        mask = mask & (amt <= float(args["high"]))
+    return mask
+
+
+def _partial_exprs(ctx: Context, name: str, spec: Mapping[str, Any]) -> tuple[list, pl.Expr]:
+    """(daily part expressions, window expression over the parts) of one aggregate measure;
+    the same values the feature computes over the window's rows."""
+    feat = spec["feature"]
+    args = _args(ctx, spec.get("args"))
+    p0, p1 = f"{name}__0", f"{name}__1"
+    amt = pl.col("amount_usd")
+    if feat in ("count", "max_per_day"):
+        parts = [pl.len().cast(pl.Int64).alias(p0)]
+        return parts, (pl.col(p0).sum() if feat == "count" else pl.col(p0).max())
+    if feat == "sum_usd":
+        return [amt.sum().alias(p0)], pl.col(p0).sum()
+    if feat == "count_where":
+        return [ctx.cond(args["where"]).cast(pl.Int64).sum().alias(p0)], pl.col(p0).sum()
+    if feat == "sum_usd_where":
+        return [amt.filter(ctx.cond(args["where"])).sum().alias(p0)], pl.col(p0).sum()
+    if feat == "usd_share_where":
+        parts = [amt.filter(ctx.cond(args["where"])).sum().alias(p0), amt.sum().alias(p1)]
+        total = pl.col(p1).sum()
+        return parts, pl.when(total > 0).then(pl.col(p0).sum() / total).otherwise(0.0)
+    if feat in ("share_where", "night_share", "night_or_weekend_share", "round_share"):
+        mask = _mask(ctx, feat, args)
+        parts = [mask.cast(pl.Int64).sum().alias(p0), mask.count().cast(pl.Int64).alias(p1)]
+        n = pl.col(p1).sum()
+        return parts, pl.when(n > 0).then(pl.col(p0).sum() / n).otherwise(0.0)
+    if feat == "n_distinct":
+        col = pl.col(args.get("column", "counterparty_id"))
+        if args.get("where"):
+            col = col.filter(ctx.cond(args["where"]))
+        return [col.drop_nulls().unique().alias(p0)], (
+            pl.col(p0).list.explode(keep_nulls=False, empty_as_null=False).n_unique().cast(pl.Int64)
+        )
+    if feat == "max_value":
+        return [pl.col(args["column"]).max().alias(p0)], pl.col(p0).max()
+    if feat == "min_value":
+        return [pl.col(args["column"]).min().alias(p0)], pl.col(p0).min()
+    raise ValueError(f"{feat} has no daily parts")  # partial_key() excludes it
+
+
 # -- compile one typology -----------------------------------------------------------------------
 @dataclass
 class _Compiled:
@@ -309,6 +420,16 @@ class _Compiled:
     window: int | None
     frame: pl.LazyFrame  # candidate windows passing ``where`` (before choosing the strongest)
     selected: pl.LazyFrame | None  # the rows the windows aggregate (evidence)
+    daily: pl.LazyFrame | None = None  # daily parts computed from rows (to be stored)
+
+
+@dataclass
+class _Partial:
+    """How one typology reads daily parts: the stored ones (days before tonight the store
+    holds) and the local days to compute from rows."""
+
+    stored: pl.LazyFrame | None
+    raw_days: set[date]
 
 
 def _compile(
@@ -320,6 +441,7 @@ def _compile(
     report_from: date | None = None,
     focus: pl.LazyFrame | None = None,
     ends_only: bool = False,
+    partial: _Partial | None = None,
 ) -> _Compiled:
     det = t.detection
     window = window_of(t)
@@ -343,20 +465,58 @@ def _compile(
     derive = det.get("derive") or {}
     network = bool(_network_keys(t))
     # features that read other accounts' rows (key_degree) see every row; the rest only the
-    # focus accounts' rows
-    r = rows if network else keep(rows)
+    # focus accounts' rows (daily parts are computed, and saved, for every account)
+    r = rows if network or partial is not None else keep(rows)
     for name, spec in derive.items():
         feat = features.get(spec["feature"])
         r = feat.fn(r, ctx, name, **_args(ctx, spec.get("args")))
     selected = r.filter(ctx.cond(det.get("rows")))
-    if network:
-        selected = keep(selected)
     aggs = [
         features.get(s["feature"]).fn(ctx, **_args(ctx, s.get("args"))).alias(n)
         for n, s in measures.items()
         if kinds[n] == "agg"
     ]
-    if window and ends_only and report_from is not None:
+    daily: pl.LazyFrame | None = None
+    if partial is not None and window:
+        # per-account daily parts of the days not stored yet, for every account (saved)
+        parts, combine = [], []
+        for n, s in measures.items():
+            if kinds[n] == "agg":
+                p, w = _partial_exprs(ctx, n, s)
+                parts += p
+                combine.append(w.alias(n))
+        daily = (
+            selected.filter(pl.col("day").is_in(sorted(partial.raw_days)))
+            .group_by("account_id", "day")
+            .agg(*parts)
+        )
+    if network or partial is not None:
+        selected = keep(selected)
+    if daily is not None and ends_only and report_from is not None and window:
+        # windows ending tonight from the daily parts: the stored ones for the days before
+        # tonight, the computed ones for the rest
+        mine = keep(daily)
+        if partial.stored is not None:  # type: ignore[union-attr]
+            stored = partial.stored.select(mine.collect_schema().names())  # type: ignore[union-attr]
+            mine = pl.concat([keep(stored), mine], how="vertical")
+        ends = (
+            mine.filter(pl.col("day") >= report_from)
+            .select("account_id", pl.col("day").alias("window_end"))
+        )
+        frame = (
+            mine.join(ends, on="account_id")
+            .filter(
+                (pl.col("day") <= pl.col("window_end"))
+                & (pl.col("day") > pl.col("window_end") - pl.duration(days=window))
+            )
+            .group_by("account_id", "window_end")
+            .agg(*combine)
+            .with_columns(
+                (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start")
+            )
+        )
+        # evidence: the focus accounts' selected rows (raw rows are kept for that)
+    elif window and ends_only and report_from is not None:
         # only windows ending in the report days: one group-by per (account, end day)
         ends = (
             selected.filter(pl.col("day") >= report_from)
@@ -398,7 +558,7 @@ def _compile(
     for n in acct_measures:
         frame = frame.join(_account_measure(ctx, n, measures[n]), on="account_id", how="left")
     frame = frame.filter(ctx.cond(det["where"]))
-    return _Compiled(t, ctx, window, frame, selected)
+    return _Compiled(t, ctx, window, frame, selected, daily)
 
 
 def _finish(c: _Compiled, frame: pl.LazyFrame, selected: pl.LazyFrame | None) -> pl.LazyFrame:
@@ -537,18 +697,22 @@ def _focus_context(
         keys += _network_keys(t)
     raw = set(Transactions.names)
     ext_rows = txns.join(ext, on="account_id", how="semi")
-    key_plans, key_conds = [], []
+    key_exprs, key_conds = [], []
     for key, where, params in keys:
         if key not in raw:
             continue
         cond = _raw_condition(where, raw, params)
-        src = ext_rows if cond is None else ext_rows.filter(cond)
-        key_plans.append(src.select(pl.col(key).drop_nulls().unique().implode().alias("k")))
+        if any(k == key and str(c) == str(cond) for k, c in key_conds):
+            continue  # the same key rows already
+        col = pl.col(key) if cond is None else pl.col(key).filter(cond)
+        key_exprs.append(col.drop_nulls().unique().implode().alias(f"k{len(key_exprs)}"))
         key_conds.append((key, cond))
-    ext_df, *key_lists = pl.collect_all([ext, *key_plans], engine=engine)  # type: ignore[arg-type]
+    ext_df, key_df = pl.collect_all(  # type: ignore[misc]
+        [ext, ext_rows.select(key_exprs)], engine=engine  # type: ignore[arg-type]
+    )
     keep = pl.col("account_id").is_in(ext_df["account_id"].implode())
-    for (key, cond), kl in zip(key_conds, key_lists, strict=True):
-        hit = pl.col(key).is_in(kl["k"])
+    for i, (key, cond) in enumerate(key_conds):
+        hit = pl.col(key).is_in(key_df[f"k{i}"])
         keep = keep | (hit if cond is None else (hit & cond))
     return ext_df, keep
 
@@ -619,6 +783,7 @@ def detect(
     engine: str = "auto",
     report_from: date | None = None,
     focus: pl.DataFrame | pl.Series | list[str] | None = None,
+    partials: Mapping[str, tuple[pl.LazyFrame | None, set[date]]] | None = None,
 ) -> DetectResult:
     """Run every typology of ``catalogue`` over the transactions (up to ``as_of``, inclusive).
 
@@ -628,6 +793,10 @@ def detect(
     span. ``focus``: report only these accounts (e.g. the accounts active in a nightly batch);
     what their results read of other accounts (counterparties, identifier sharers, network hubs)
     is still computed, so their hits are the same as an unfocused run's.
+    ``partials``: turn on daily parts (``partial_key``) for a nightly run: aggregate key ->
+    (stored parts of the days before ``report_from``, the days they cover). Typologies whose
+    windows sum from daily parts read those and compute the other days from rows (every
+    account's), returned in ``DetectResult.partials`` for the store.
 
     Returns a Hits frame sorted by typology and account, the ids that ran, and the skipped ids
     with the reason (e.g. a required column absent from the export).
@@ -639,17 +808,38 @@ def detect(
     if not ran:
         return DetectResult(Hits.empty(), [], skipped, as_of)
     needed_by_others = {d for t in ran for d in t.depends_on}
-    if focus is not None and any(
-        _uses(t, NETWORK_HIT_FEATURES) for t in ran if t.id in needed_by_others
-    ):
-        focus = None  # a dependency reads other accounts' hits: no safe restriction
     acct = build_accounts(accts, as_of).collect(engine=engine)  # type: ignore[arg-type]
+    n_report = (as_of - report_from).days + 1 if report_from is not None else None
+    ends_only = n_report is not None and n_report <= ENDS_ONLY_MAX_DAYS
+    daily: dict[str, tuple[str, pl.LazyFrame | None, set[date]]] = {}
+    if partials is not None and report_from is not None:
+        for t in ran:
+            key = partial_key(t)
+            if key is None or t.id in needed_by_others:
+                continue
+            w = window_of(t) or 1
+            days = {report_from + timedelta(days=i) for i in range(1 - w, n_report)}  # type: ignore[arg-type]
+            stored, covered = partials.get(key, (None, set()))
+            covered = {d for d in covered if report_from - timedelta(days=w - 1) <= d < report_from}
+            daily[t.id] = (key, stored if covered else None, days - covered)
     focus_df = ext_df = None
     ctx_txns = txns
+    report_only: pl.DataFrame | None = None
     if focus is not None:
         focus_df = pl.DataFrame({"account_id": pl.Series(list(focus) if not isinstance(
             focus, pl.DataFrame) else focus["account_id"], dtype=pl.String)}).unique()
+        if focus_df.height > FOCUS_MAX_SHARE * acct.height or any(
+            _uses(t, NETWORK_HIT_FEATURES) for t in ran if t.id in needed_by_others
+        ):
+            # most accounts are active (restricting costs more than it saves), or a dependency
+            # reads other accounts' hits (no safe restriction): run everyone, report the focus
+            report_only, focus_df, focus = focus_df, None, None
+    if focus is not None and focus_df is not None:
         ext_df, keep = _focus_context(txns, acct.lazy(), focus_df, ran, engine)
+        if daily:  # daily parts computed from rows cover every account of those days
+            utc = {d + timedelta(days=k) for _, _, days in daily.values() for d in days
+                   for k in (-1, 0, 1)}
+            keep = keep | pl.col("ts").dt.date().is_in(sorted(utc))
         ctx_txns = txns.filter(keep)
     # the row context, once: only the columns the catalogue reads
     cols = needed_columns(ran)
@@ -664,8 +854,8 @@ def detect(
         for d in t.depends_on:
             if d in span and (span[d] is not None):
                 span[d] = None if span[t.id] is None else max(span[d], span[t.id])  # type: ignore[type-var]
-    n_report = (as_of - report_from).days + 1 if report_from is not None else None
     full: dict[str, pl.DataFrame] = {}
+    computed: dict[str, tuple[pl.DataFrame, list[date]]] = {}
     frames: list[pl.DataFrame] = []
     for stage in _stages(ran):
         plans: list[pl.LazyFrame] = []
@@ -680,23 +870,33 @@ def detect(
                 )
             is_dep = t.id in needed_by_others
             fl = ext_df if is_dep else focus_df
+            part = None
+            if t.id in daily:
+                _, stored, raw_days = daily[t.id]
+                part = _Partial(stored, raw_days)
             c = _compile(
                 t, rows, acct.lazy(), as_of, prior,
                 report_from=None if is_dep else report_from,
                 focus=None if fl is None else fl.lazy(),
-                ends_only=n_report is not None and n_report <= ENDS_ONLY_MAX_DAYS,
+                ends_only=ends_only,
+                partial=part,
             )
             if is_dep:
                 twice.append(c)
                 plans += [c.frame, c.selected] if c.selected is not None else [c.frame]
             else:
                 plans.append(_finish(c, c.frame, c.selected))
+                if c.daily is not None:
+                    plans.append(c.daily)
         out = iter(pl.collect_all(plans, engine=engine))  # type: ignore[arg-type]
         finish: list[pl.LazyFrame] = []
         done = iter(twice)
         for t in stage:
             if t.id not in needed_by_others:
                 frames.append(next(out))
+                if t.id in daily:
+                    key, _, raw_days = daily[t.id]
+                    computed[key] = (next(out), sorted(raw_days))
                 continue
             c = next(done)
             frame = next(out)
@@ -714,5 +914,8 @@ def detect(
         if finish:
             frames += pl.collect_all(finish, engine=engine)  # type: ignore[arg-type]
     hits = pl.concat([Hits.empty(), *frames]) if frames else Hits.empty()
+    if report_only is not None:
+        hits = hits.join(report_only, on="account_id", how="semi")
     hits = hits.sort("typology_id", "account_id")
-    return DetectResult(hits=hits, run=sorted(t.id for t in ran), skipped=skipped, as_of=as_of)
+    return DetectResult(hits=hits, run=sorted(t.id for t in ran), skipped=skipped, as_of=as_of,
+                        partials=computed)

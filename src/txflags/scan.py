@@ -28,13 +28,13 @@ import yaml
 
 from txflags import __version__, risk
 from txflags.atomic import _stage, json_writer, parquet_writer
-from txflags.catalogue import load_catalogue, read_yaml
-from txflags.engine import detect, lookback_days
+from txflags.catalogue import Catalogue, load_catalogue, read_yaml
+from txflags.engine import detect, lookback_days, partial_key, window_of
 from txflags.errors import InputError
 from txflags.features.context import local_time
 from txflags.ingest import ingest, resolve_mapping
 from txflags.schema import Hits, Quarantine
-from txflags.store import StagedModels, Store, discard, discard_models
+from txflags.store import StagedAggregate, StagedModels, Store, discard, discard_models
 
 if TYPE_CHECKING:  # the models (river, scikit-learn) are imported only when a scan uses them
     from txflags.models.nightly import NightlyConfig
@@ -285,6 +285,8 @@ def scan(
         parts = st.stage_history(new_rows, bhash)
 
     staged_models: StagedModels | None = None
+    aggs: list[StagedAggregate] = []
+    agg_info: dict[str, Any] = {}
     try:
         with clock.stage("detect"):
             lookback = lookback_days(catalogue)
@@ -295,11 +297,21 @@ def scan(
                 rows = pl.concat([st.history(start, as_of), new_rows.lazy()], how="vertical")
                 # only the accounts active in the batch are reported (and featurised, with what
                 # their results read of other accounts); each typology reads its own span
+                partials = _stored_partials(st, catalogue, report_from, lookback)
                 result = detect(
                     rows, acc.kept, catalogue, as_of=as_of, engine=engine,
                     report_from=report_from, focus=kept["account_id"].unique(),
+                    partials=partials,
                 )
                 hits, ran, skipped = result.hits, result.run, result.skipped
+                if seen is None:  # a re-run batch adds nothing new to the aggregates
+                    aggs = st.stage_aggregates(result.partials, bhash)
+                agg_info = {
+                    "typologies": len(result.partials),
+                    "days_read": sum(len(days) for _, days in partials.values()),
+                    "days_computed": sum(len(days) for _, days in result.partials.values()),
+                    "days_saved": len(aggs),
+                }
             else:
                 report_from, start = None, None
                 hits, ran, skipped = Hits.empty(), [], {}
@@ -365,6 +377,7 @@ def scan(
                 ran, skipped, alerts, risk_frame, as_of, report_from, start, lookback, clock,
             )
             summary["models"] = minfo
+            summary["daily_aggregates"] = agg_info
             paths = {
                 "alerts": out_dir / "alerts.parquet",
                 "risk": out_dir / "risk.parquet",
@@ -381,6 +394,7 @@ def scan(
             )
     except BaseException:
         discard(parts)
+        discard(aggs)
         discard_models(staged_models)
         raise
 
@@ -414,7 +428,8 @@ def scan(
             "last_day": kept["ts"].max().date(),  # type: ignore[union-attr]
         }
     try:
-        st.commit(run_record, batch_record, parts, alerts, publish, models=staged_models)
+        st.commit(run_record, batch_record, parts, alerts, publish, models=staged_models,
+                  aggregates=aggs)
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
@@ -423,6 +438,22 @@ def scan(
         if backup is not None:
             backup.unlink(missing_ok=True)
     return ScanResult(run_id, alerts, risk_frame, quarantine, summary, paths)
+
+
+def _stored_partials(
+    st: Store, catalogue: Catalogue, report_from: date, lookback: int
+) -> dict[str, tuple[pl.LazyFrame | None, set[date]]]:
+    """Per aggregate key: the stored daily parts of the days before ``report_from`` that the
+    typology's window reaches, and which days those are."""
+    keys = {t.id: k for t in catalogue if (k := partial_key(t)) is not None}
+    before = report_from - timedelta(days=1)
+    covered = st.aggregate_days(keys.values(), report_from - timedelta(days=lookback), before)
+    out: dict[str, tuple[pl.LazyFrame | None, set[date]]] = {}
+    for tid, key in keys.items():
+        lo = report_from - timedelta(days=(window_of(catalogue.get(tid)) or 1) - 1)
+        days = {d for d in covered[key] if d >= lo}
+        out[key] = (st.aggregates(key, lo, before) if days else None, days)
+    return out
 
 
 def _models_config(
