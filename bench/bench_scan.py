@@ -29,6 +29,8 @@ import json, resource, sys, time
 from pathlib import Path
 kind, d = sys.argv[1], Path(sys.argv[2])
 tx, acc = d / "transactions.parquet", d / "accounts.parquet"
+ru0 = resource.getrusage(resource.RUSAGE_SELF)
+cpu0 = ru0.ru_utime + ru0.ru_stime
 t = time.perf_counter()
 extra = {}
 if kind == "floor":
@@ -102,8 +104,10 @@ elif kind == "pandas":
     hits["motel"] = s[(s.n >= 6) & (s.props >= 3)].account_id.nunique()
     extra = {"accounts_hit": hits}
 sec = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": sec, "peak_mb": peak, **extra}))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+peak = ru.ru_maxrss / 1024
+cpu = ru.ru_utime + ru.ru_stime - cpu0
+print(json.dumps({"seconds": sec, "cpu_s": cpu, "peak_mb": peak, **extra}))
 """
 
 
@@ -199,11 +203,17 @@ def main() -> None:
         report["scan_stages_s"] = full["stages"]
         report["scan_peak_mb"] = round(full["peak_mb"])
         report["scan_over_floor"] = round(full["seconds"] / floor["seconds"], 1)
+        # CPU seconds (user + system, all threads): steadier than wall time on a shared machine
+        report["floor_cpu_s"] = round(floor["cpu_s"], 2)
+        report["scan_cpu_s"] = round(full["cpu_s"], 2)
+        report["scan_over_floor_cpu"] = round(full["cpu_s"] / floor["cpu_s"], 1)
         if not a.skip_pandas:
             pdr = _run("pandas", str(d))
             report["pandas5_s"] = round(pdr["seconds"], 2)
             report["pandas5_peak_mb"] = round(pdr["peak_mb"])
             report["pandas5_over_scan"] = round(pdr["seconds"] / full["seconds"], 2)
+            report["pandas5_cpu_s"] = round(pdr["cpu_s"], 2)
+            report["pandas5_over_scan_cpu"] = round(pdr["cpu_s"] / full["cpu_s"], 2)
             report["pandas5_accounts_hit"] = pdr["accounts_hit"]
         if not a.skip_nightly:
             n = Path(tmp) / "nightly"
@@ -228,6 +238,9 @@ def main() -> None:
             report[f"night{a.days + 1}_peak_mb"] = round(night_last["peak_mb"])
             report[f"night{a.days + 1}_daily_aggregates"] = night_last["daily_aggregates"]
             report["night_ratio"] = round(night_last["seconds"] / night1["seconds"], 1)
+            report["night1_cpu_s"] = round(night1["cpu_s"], 2)
+            report[f"night{a.days + 1}_cpu_s"] = round(night_last["cpu_s"], 2)
+            report["night_ratio_cpu"] = round(night_last["cpu_s"] / night1["cpu_s"], 1)
         if not a.skip_models:
             m = Path(tmp) / "models"
             m.mkdir()

@@ -17,7 +17,7 @@ import hashlib
 import inspect
 import json
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -421,6 +421,9 @@ class _Compiled:
     frame: pl.LazyFrame  # candidate windows passing ``where`` (before choosing the strongest)
     selected: pl.LazyFrame | None  # the rows the windows aggregate (evidence)
     daily: pl.LazyFrame | None = None  # daily parts computed from rows (to be stored)
+    #: selected rows of some accounts only (features of one account's rows): evidence reads
+    #: the hit accounts' rows instead of every row
+    select_for: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
 
 
 @dataclass
@@ -464,6 +467,13 @@ def _compile(
 
     derive = det.get("derive") or {}
     network = bool(_network_keys(t))
+
+    def select_for(accounts_hit: pl.LazyFrame) -> pl.LazyFrame:
+        r = rows.join(accounts_hit, on="account_id", how="semi")
+        for name, spec in derive.items():
+            r = features.get(spec["feature"]).fn(r, ctx, name, **_args(ctx, spec.get("args")))
+        return r.filter(ctx.cond(det.get("rows")))
+
     # features that read other accounts' rows (key_degree) see every row; the rest only the
     # focus accounts' rows (daily parts are computed, and saved, for every account)
     r = rows if network or partial is not None else keep(rows)
@@ -492,28 +502,36 @@ def _compile(
         )
     if network or partial is not None:
         selected = keep(selected)
-    if daily is not None and ends_only and report_from is not None and window:
-        # windows ending tonight from the daily parts: the stored ones for the days before
-        # tonight, the computed ones for the rest
+    if daily is not None and report_from is not None and window:
+        # windows from the daily parts: the stored ones for the days before tonight, the
+        # computed ones for the rest
         mine = keep(daily)
         if partial.stored is not None:  # type: ignore[union-attr]
             stored = partial.stored.select(mine.collect_schema().names())  # type: ignore[union-attr]
             mine = pl.concat([keep(stored), mine], how="vertical")
-        ends = (
-            mine.filter(pl.col("day") >= report_from)
-            .select("account_id", pl.col("day").alias("window_end"))
-        )
-        frame = (
-            mine.join(ends, on="account_id")
-            .filter(
-                (pl.col("day") <= pl.col("window_end"))
-                & (pl.col("day") > pl.col("window_end") - pl.duration(days=window))
+        if ends_only:
+            ends = (
+                mine.filter(pl.col("day") >= report_from)
+                .select("account_id", pl.col("day").alias("window_end"))
             )
-            .group_by("account_id", "window_end")
-            .agg(*combine)
-            .with_columns(
-                (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start")
+            frame = (
+                mine.join(ends, on="account_id")
+                .filter(
+                    (pl.col("day") <= pl.col("window_end"))
+                    & (pl.col("day") > pl.col("window_end") - pl.duration(days=window))
+                )
+                .group_by("account_id", "window_end")
+                .agg(*combine)
             )
+        else:  # a long batch: roll over account-days instead of rows
+            frame = (
+                mine.sort("account_id", "day")
+                .rolling(index_column="day", period=f"{window}d", group_by="account_id")
+                .agg(*combine)
+                .rename({"day": "window_end"})
+            )
+        frame = frame.with_columns(
+            (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start")
         )
         # evidence: the focus accounts' selected rows (raw rows are kept for that)
     elif window and ends_only and report_from is not None:
@@ -558,7 +576,8 @@ def _compile(
     for n in acct_measures:
         frame = frame.join(_account_measure(ctx, n, measures[n]), on="account_id", how="left")
     frame = frame.filter(ctx.cond(det["where"]))
-    return _Compiled(t, ctx, window, frame, selected, daily)
+    return _Compiled(t, ctx, window, frame, selected, daily,
+                     None if network else select_for)
 
 
 def _finish(c: _Compiled, frame: pl.LazyFrame, selected: pl.LazyFrame | None) -> pl.LazyFrame:
@@ -578,6 +597,8 @@ def _finish(c: _Compiled, frame: pl.LazyFrame, selected: pl.LazyFrame | None) ->
     )
     if selected is not None:
         win = frame.select("account_id", "window_start", "window_end")
+        if c.select_for is not None:
+            selected = c.select_for(win.select("account_id"))
         evidence = (
             selected.select("account_id", "day", "txn_id")
             .join(win, on="account_id")
@@ -883,7 +904,8 @@ def detect(
             )
             if is_dep:
                 twice.append(c)
-                plans += [c.frame, c.selected] if c.selected is not None else [c.frame]
+                keep_rows = c.selected is not None and c.select_for is None
+                plans += [c.frame, c.selected] if keep_rows else [c.frame]  # type: ignore[list-item]
             else:
                 plans.append(_finish(c, c.frame, c.selected))
                 if c.daily is not None:
@@ -900,7 +922,7 @@ def detect(
                 continue
             c = next(done)
             frame = next(out)
-            selected = next(out) if c.selected is not None else None
+            selected = next(out) if c.selected is not None and c.select_for is None else None
             full[c.t.id] = frame.select(
                 "account_id", pl.lit(c.t.id).alias("typology_id"),
                 pl.lit(c.t.family).alias("family"),
@@ -910,7 +932,8 @@ def detect(
                 mine = mine.filter(pl.col("window_end") >= report_from)
             if focus_df is not None:
                 mine = mine.join(focus_df.lazy(), on="account_id", how="semi")
-            finish.append(_finish(c, mine, None if selected is None else selected.lazy()))
+            rows_for = c.selected if selected is None else selected.lazy()
+            finish.append(_finish(c, mine, rows_for))
         if finish:
             frames += pl.collect_all(finish, engine=engine)  # type: ignore[arg-type]
     hits = pl.concat([Hits.empty(), *frames]) if frames else Hits.empty()
