@@ -68,29 +68,21 @@ def _match_asof(
         .select("account_id", *[e.alias(k) for k, e in cols.items()], pl.col("txn_id").alias("_m"))
         .sort("_m_ts", "_m")
     )
-    # as-of join on a narrow key frame, joined back by row number (the wide rows stay unsorted)
-    rows = rows.with_row_index("_mrow").cache()  # one numbering for both branches
-    joined = (
-        rows.select("_mrow", "account_id", "ts", "txn_id")
-        .sort("ts", "txn_id")
-        .join_asof(
-            other,
-            left_on="ts",
-            right_on="_m_ts",
-            by="account_id",
-            strategy=strategy,  # type: ignore[arg-type]
-            allow_exact_matches=False,
-            check_sortedness=False,  # sorted just above
-        )
+    joined = rows.sort("ts", "txn_id").join_asof(
+        other,
+        left_on="ts",
+        right_on="_m_ts",
+        by="account_id",
+        strategy=strategy,  # type: ignore[arg-type]
+        allow_exact_matches=False,
+        check_sortedness=False,  # sorted just above
     )
     if value == "lag":
         lag = (pl.col("_m_ts") - pl.col("ts")).dt.total_microseconds().abs() / 3.6e9
         out = lag.alias(name)
     else:
         out = pl.col("_m_usd").alias(name)
-    return rows.join(
-        joined.select("_mrow", out), on="_mrow", how="left", maintain_order="left"
-    ).drop("_mrow")
+    return joined.with_columns(out).drop("_m_ts", "_m_usd", "_m")
 
 
 @feature("derived")
