@@ -433,6 +433,7 @@ class _Partial:
 
     stored: pl.LazyFrame | None
     raw_days: set[date]
+    daily: pl.LazyFrame | None = None  # the computed parts, when already collected
 
 
 def _compile(
@@ -495,11 +496,14 @@ def _compile(
                 p, w = _partial_exprs(ctx, n, s)
                 parts += p
                 combine.append(w.alias(n))
-        daily = (
-            selected.filter(pl.col("day").is_in(sorted(partial.raw_days)))
-            .group_by("account_id", "day")
-            .agg(*parts)
-        )
+        if partial.daily is not None:  # computed already (detect collects them first)
+            daily = partial.daily
+        else:
+            daily = (
+                selected.filter(pl.col("day").is_in(sorted(partial.raw_days)))
+                .group_by("account_id", "day")
+                .agg(*parts)
+            )
     if network or partial is not None:
         selected = keep(selected)
     if daily is not None and report_from is not None and window:
@@ -877,6 +881,21 @@ def detect(
                 span[d] = None if span[t.id] is None else max(span[d], span[t.id])  # type: ignore[type-var]
     full: dict[str, pl.DataFrame] = {}
     computed: dict[str, tuple[pl.DataFrame, list[date]]] = {}
+    if daily:
+        # the daily parts of the days not stored, first: from those days' rows only (their
+        # features read nothing beyond the day), for every account
+        lazy_parts = []
+        for t in ran:
+            if t.id in daily:
+                raw = rows_df.filter(pl.col("day").is_in(sorted(daily[t.id][2])))
+                c = _compile(t, raw.lazy(), acct.lazy(), as_of, None, report_from,
+                             ends_only=ends_only, partial=_Partial(None, daily[t.id][2]))
+                lazy_parts.append(c.daily)
+        parts_out = iter(pl.collect_all(lazy_parts, engine=engine))  # type: ignore[arg-type]
+        for t in ran:
+            if t.id in daily:
+                key, _, raw_days = daily[t.id]
+                computed[key] = (next(parts_out), sorted(raw_days))
     frames: list[pl.DataFrame] = []
     for stage in _stages(ran):
         plans: list[pl.LazyFrame] = []
@@ -893,8 +912,8 @@ def detect(
             fl = ext_df if is_dep else focus_df
             part = None
             if t.id in daily:
-                _, stored, raw_days = daily[t.id]
-                part = _Partial(stored, raw_days)
+                key, stored, raw_days = daily[t.id]
+                part = _Partial(stored, raw_days, computed[key][0].lazy())
             c = _compile(
                 t, rows, acct.lazy(), as_of, prior,
                 report_from=None if is_dep else report_from,
@@ -908,17 +927,12 @@ def detect(
                 plans += [c.frame, c.selected] if keep_rows else [c.frame]  # type: ignore[list-item]
             else:
                 plans.append(_finish(c, c.frame, c.selected))
-                if c.daily is not None:
-                    plans.append(c.daily)
         out = iter(pl.collect_all(plans, engine=engine))  # type: ignore[arg-type]
         finish: list[pl.LazyFrame] = []
         done = iter(twice)
         for t in stage:
             if t.id not in needed_by_others:
                 frames.append(next(out))
-                if t.id in daily:
-                    key, _, raw_days = daily[t.id]
-                    computed[key] = (next(out), sorted(raw_days))
                 continue
             c = next(done)
             frame = next(out)
