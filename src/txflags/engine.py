@@ -821,7 +821,8 @@ def detect(
     ``partials``: turn on daily parts (``partial_key``) for a nightly run: aggregate key ->
     (stored parts of the days before ``report_from``, the days they cover). Typologies whose
     windows sum from daily parts read those and compute the other days from rows (every
-    account's), returned in ``DetectResult.partials`` for the store.
+    account's); those up to the day before ``as_of`` (complete) are returned in
+    ``DetectResult.partials`` for the store.
 
     Returns a Hits frame sorted by typology and account, the ids that ran, and the skipped ids
     with the reason (e.g. a required column absent from the export).
@@ -881,6 +882,7 @@ def detect(
                 span[d] = None if span[t.id] is None else max(span[d], span[t.id])  # type: ignore[type-var]
     full: dict[str, pl.DataFrame] = {}
     computed: dict[str, tuple[pl.DataFrame, list[date]]] = {}
+    tonight: dict[str, pl.DataFrame] = {}
     if daily:
         # the daily parts of the days not stored, first: from those days' rows only (their
         # features read nothing beyond the day), for every account
@@ -892,10 +894,17 @@ def detect(
                              ends_only=ends_only, partial=_Partial(None, daily[t.id][2]))
                 lazy_parts.append(c.daily)
         parts_out = iter(pl.collect_all(lazy_parts, engine=engine))  # type: ignore[arg-type]
+        # only days whose rows are all in (UTC days up to as_of) are saved: the last local day
+        # can still get rows from the next UTC day, and a late batch (as_of before the newest
+        # history) must not replace a complete day with part of it
+        complete = as_of - timedelta(days=1)
         for t in ran:
             if t.id in daily:
                 key, _, raw_days = daily[t.id]
-                computed[key] = (next(parts_out), sorted(raw_days))
+                frame = next(parts_out)
+                tonight[key] = frame
+                computed[key] = (frame.filter(pl.col("day") <= complete),
+                                 sorted(d for d in raw_days if d <= complete))
     frames: list[pl.DataFrame] = []
     for stage in _stages(ran):
         plans: list[pl.LazyFrame] = []
@@ -913,7 +922,7 @@ def detect(
             part = None
             if t.id in daily:
                 key, stored, raw_days = daily[t.id]
-                part = _Partial(stored, raw_days, computed[key][0].lazy())
+                part = _Partial(stored, raw_days, tonight[key].lazy())
             c = _compile(
                 t, rows, acct.lazy(), as_of, prior,
                 report_from=None if is_dep else report_from,

@@ -129,3 +129,44 @@ def test_windows_ending_tonight_use_parts_only_for_short_batches(small, monkeypa
     frame, days = res.partials[partial_key(CAT.get("cash.structuring"))]  # type: ignore[index]
     assert min(days) == report_from - timedelta(days=engine.window_of(
         CAT.get("cash.structuring")) - 1)  # type: ignore[operator]
+
+
+def test_late_rows_replace_the_days_they_touch(small, tmp_path, monkeypatch):
+    """A batch with late rows for days already aggregated recomputes (and replaces) the complete
+    days it touches, never a day it sees only part of; the next night reads the parts and finds
+    what the rows find."""
+    tx = pl.read_parquet(small / "transactions.parquet")
+    last = tx["ts"].max().date()  # type: ignore[union-attr]
+    day = pl.col("ts").dt.date()
+    late = tx.filter(day == last - timedelta(days=4)).head(40)
+    rest = tx.join(late.select("txn_id"), on="txn_id", how="anti")
+    batches = [rest.filter(day < last - timedelta(days=5)),
+               rest.filter((day >= last - timedelta(days=5)) & (day < last)), late,
+               rest.filter(day == last)]
+    paths = []
+    for i, frame in enumerate(batches, start=1):
+        p = tmp_path / f"b{i}.parquet"
+        frame.write_parquet(p)
+        paths.append(p)
+    store = tmp_path / "s"
+    for i, p in enumerate(paths[:2]):
+        _night(p, small, store, tmp_path / f"o{i}")
+    before = {(r[0], r[1]): r[3] for r in _agg_rows(store)}
+    third = _night(paths[2], small, store, tmp_path / "o3")
+    after = {(r[0], r[1]): r[3] for r in _agg_rows(store)}
+    touched = {k for k in after if after[k] == third.summary["batch_hash"]}
+    assert touched and all(k in before for k in touched)  # replaced, not added beside
+    assert all(d < (last - timedelta(days=4)).isoformat() for _, d in touched)  # complete days
+    named = sorted({Path(r[2]) for r in _agg_rows(store) if r[2] is not None})
+    files = sorted(p.relative_to(store) for p in (store / "aggregates").rglob("*.parquet"))
+    assert files == named  # superseded parts no row names any more are gone
+    fourth = _night(paths[3], small, store, tmp_path / "o4")
+    assert fourth.summary["daily_aggregates"]["days_read"] > 0
+    # the same nights, the last one from the rows
+    other = tmp_path / "t"
+    for i, p in enumerate(paths[:3]):
+        _night(p, small, other, tmp_path / f"p{i}")
+    monkeypatch.setattr(scan_mod, "_stored_partials", lambda *a, **k: {})
+    rows = _night(paths[3], small, other, tmp_path / "p4")
+    assert fourth.alerts.height > 0
+    assert fourth.alerts.drop("run_id").equals(rows.alerts.drop("run_id"))
