@@ -12,6 +12,7 @@ from txflags.cli.output import console, print_json, stages
 from txflags.ingest import BUNDLED_MAPPINGS
 from txflags.scan import (
     STAGES,
+    load_cases_profile,
     load_models_profile,
     load_profile,
     merge_overrides,
@@ -69,6 +70,7 @@ def scan_command(
     """
     params, risk_cfg = load_profile(profile)
     models_cfg = load_models_profile(profile)
+    cases_cfg = load_cases_profile(profile)
     overrides = merge_overrides(params, parse_sets(sets))
     with stages(not json_out) as progress:
         task = progress.add_task("starting", total=len(STAGES))
@@ -90,6 +92,7 @@ def scan_command(
             on_stage=on_stage,
             models=not no_models,
             models_config=models_cfg,
+            case_config=cases_cfg,
         )
     s = result.summary
     if json_out:
@@ -114,6 +117,10 @@ def scan_command(
     if m.get("enabled"):
         rows.append(("model accounts scored / nights learned",
                      f"{m.get('accounts_scored', 0):,} / {m['nights_learned']}"))
+    kinds = s.get("cases", {}).get("by_kind", {})
+    rows.append(("cases opened / continuing / reopened / suppressed",
+                 " / ".join(f"{kinds.get(k, 0):,}" for k in
+                            ("opened", "continuing", "reopened", "suppressed"))))
     for what, n in rows:
         table.add_row(what, n)
     console.print(table)

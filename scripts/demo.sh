@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on generated data: synth -> bank export -> mapping check -> ingest
-# -> typology fixtures -> nightly scan of the export -> evaluation against ground truth.
+# -> typology fixtures -> nightly scan of the export -> evaluation against ground truth
+# -> cases -> packets (HTML for a person, FinCEN SAR and goAML XML that validate).
 # Usage: scripts/demo.sh BIN_DIR OUT_DIR
 set -euo pipefail
 BIN=${1:-.venv/bin}
@@ -35,4 +36,22 @@ done
 echo "== 6. how well did it do? (ground truth from the generator)"
 "$TX" eval --truth "$OUT/synth" --alerts "$OUT/scan"
 
+echo "== 7. the cases the scan opened, most urgent first"
+"$TX" cases list --store "$OUT/store" --limit 5
+TOP=$("$TX" cases list --store "$OUT/store" --limit 1 --json | \
+  "$BIN/python" -c 'import json, sys; print(json.load(sys.stdin)[0]["case_id"])')
+"$TX" cases show "$TOP" --store "$OUT/store"
+
+echo "== 8. packets: HTML and Markdown for the analyst, filings that validate (example filer)"
+"$TX" packets filer-template > "$OUT/filer.yaml"
+"$TX" packets export "$TOP" --store "$OUT/store" -f html -o "$OUT/packets/$TOP.html"
+"$TX" packets export "$TOP" --store "$OUT/store" -f md -o "$OUT/packets/$TOP.md"
+"$TX" packets export "$TOP" --store "$OUT/store" -f html --redact external \
+  -o "$OUT/packets/$TOP.external.html"
+"$TX" packets export --top 5 --store "$OUT/store" -f fincen-sar --filer "$OUT/filer.yaml" \
+  -o "$OUT/packets/sar-batch.xml"
+"$TX" packets export "$TOP" --store "$OUT/store" -f goaml --filer "$OUT/filer.yaml" \
+  -o "$OUT/packets/$TOP.goaml.xml"
+
 echo "demo outputs are in $OUT/"
+echo "open the case packet: $(cd "$OUT/packets" && pwd)/$TOP.html"

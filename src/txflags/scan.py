@@ -1,9 +1,11 @@
 """The nightly pipeline: ingest a batch, append it to history, detect, score, write atomically.
 
-Stages: ingest -> history -> detect -> risk -> models -> write. The models stage (skipped with
-``models=False``) scores the batch's local days with the anomaly-model suite kept in the store,
-learns the account-days the batch completes, and folds the scores into the risk frame
+Stages: ingest -> history -> detect -> risk -> models -> cases -> write. The models stage
+(skipped with ``models=False``) scores the batch's local days with the anomaly-model suite kept
+in the store, learns the account-days the batch completes, and folds the scores into the risk frame
 (``scoring.combine``); the new state is committed with the run (``store.Store.commit``).
+The cases stage groups flagged accounts with the accounts tied to them and matches the groups
+to the store's cases (``txflags.cases``); its writes join the same commit.
 
 ``scan`` reads the lookback the catalogue needs (its longest window) from the store plus the new
 batch, and reports hits whose window ends in the batch, so a hit is not raised again every night.
@@ -28,6 +30,9 @@ import yaml
 
 from txflags import __version__, risk
 from txflags.atomic import _stage, json_writer, parquet_writer
+from txflags.cases import CaseConfig, assemble, links
+from txflags.cases.lifecycle import Night, plan_night
+from txflags.cases.records import CasePlan
 from txflags.catalogue import Catalogue, load_catalogue, read_yaml
 from txflags.engine import detect, lookback_days, partial_key, window_of
 from txflags.errors import InputError
@@ -40,7 +45,11 @@ if TYPE_CHECKING:  # the models (river, scikit-learn) are imported only when a s
     from txflags.models.nightly import NightlyConfig
     from txflags.models.suite import ModelSuite
 
-STAGES = ("ingest", "history", "detect", "risk", "models", "write")
+STAGES = ("ingest", "history", "detect", "risk", "models", "cases", "write")
+
+#: Alert columns the cases stage reads.
+CASE_ALERT_COLUMNS = ("alert_id", "account_id", "typology_id", "family", "band", "weight",
+                      "role_hint", "window_start", "window_end")
 
 ALERT_EXTRA = pl.Schema({"alert_id": pl.String, "run_id": pl.String, "is_new": pl.Boolean})
 
@@ -84,8 +93,10 @@ def load_profile(path: str | Path | None) -> tuple[dict[str, dict[str, Any]], ri
     if not p.is_file():
         raise InputError(f"--profile {p} is not a file")
     data = read_yaml(p) or {}
-    if not isinstance(data, dict) or set(data) - {"parameters", "risk", "models"}:
-        raise InputError(f"{p}: a profile has the keys `parameters:`, `risk:` and `models:` only")
+    if not isinstance(data, dict) or set(data) - {"parameters", "risk", "models", "cases"}:
+        raise InputError(
+            f"{p}: a profile has the keys `parameters:`, `risk:`, `models:` and `cases:` only"
+        )
     params = data.get("parameters") or {}
     if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
         raise InputError(f"{p}: write `parameters:` as `typology_id: {{param: value}}` mappings")
@@ -101,6 +112,24 @@ def load_models_profile(path: str | Path | None) -> dict[str, Any] | None:
     if section is not None and not isinstance(section, dict):
         raise InputError(f"{path}: write `models:` as a mapping (see README, Anomaly models)")
     return section
+
+
+def load_cases_profile(path: str | Path | None) -> CaseConfig:
+    """The ``cases:`` section of a profile file (defaults when absent); see ``CaseConfig``."""
+    if path is None or not Path(path).is_file():
+        return CaseConfig()
+    data = read_yaml(Path(path)) or {}
+    section = data.get("cases") if isinstance(data, dict) else None
+    if section is not None and not isinstance(section, dict):
+        raise InputError(f"{path}: write `cases:` as a mapping (see README, Cases)")
+    return CaseConfig.from_dict(section)
+
+
+def catalogue_hash(catalogue: Catalogue) -> str:
+    """sha256 of the catalogue as written (every typology document, in id order)."""
+    docs = [t.doc for t in sorted(catalogue, key=lambda t: t.id)]
+    text = json.dumps(docs, sort_keys=True, default=str, ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def merge_overrides(*layers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -236,6 +265,7 @@ def scan(
     on_stage: Callable[[str], None] | None = None,
     models: bool = True,
     models_config: NightlyConfig | Mapping[str, Any] | None = None,
+    case_config: CaseConfig | None = None,
 ) -> ScanResult:
     """Run one night: ingest ``inputs``, append new rows to the store, detect, score, write.
 
@@ -368,6 +398,15 @@ def scan(
                 minfo.update(_models_summary(suite, mcfg, state_from, replay, nights_before,
                                              staged_models))
 
+        with clock.stage("cases"):
+            pool = pl.concat(
+                [hits.select(CASE_ALERT_COLUMNS), context.select(CASE_ALERT_COLUMNS)],
+                how="vertical_relaxed",
+            )
+            case_plan = _plan_cases(st, rows if kept.height else None, acc.kept, risk_frame,
+                                    pool, as_of, run_id, cfg, case_config or CaseConfig(),
+                                    {t.id: tuple(t.roles) for t in catalogue})
+
         with clock.stage("write"):
             quarantine = pl.concat(
                 [Quarantine.conform(txn.quarantine), Quarantine.conform(acc.quarantine)]
@@ -378,6 +417,8 @@ def scan(
             )
             summary["models"] = minfo
             summary["daily_aggregates"] = agg_info
+            summary["cases"] = {"by_kind": case_plan.counts(),
+                                "cases_touched": len(case_plan.cases)}
             paths = {
                 "alerts": out_dir / "alerts.parquet",
                 "risk": out_dir / "risk.parquet",
@@ -411,6 +452,7 @@ def scan(
         "mapping_digest": tmap.digest,
         "accounts_mapping_digest": amap.digest,
         "catalogue": {t.id: t.version for t in catalogue},
+        "catalogue_hash": catalogue_hash(catalogue),
         "overrides": {k: dict(v) for k, v in (overrides or {}).items()},
         "risk_config": cfg.as_dict(),
         "counts": summary["counts"],
@@ -429,7 +471,7 @@ def scan(
         }
     try:
         st.commit(run_record, batch_record, parts, alerts, publish, models=staged_models,
-                  aggregates=aggs)
+                  aggregates=aggs, extra=case_plan.write)
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
@@ -464,6 +506,25 @@ def _models_config(
     if isinstance(models_config, NightlyConfig):
         return models_config
     return NightlyConfig.from_dict(models_config, risk_threshold=cfg.threshold)
+
+
+def _plan_cases(
+    st: Store, rows: pl.LazyFrame | None, accounts: pl.DataFrame, risk_frame: pl.DataFrame,
+    pool: pl.DataFrame, as_of: date | None, run_id: str, cfg: risk.RiskConfig,
+    case_cfg: CaseConfig, typology_roles: Mapping[str, tuple[str, ...]],
+) -> CasePlan:
+    """Group tonight's flagged accounts and plan their case writes (nothing written yet)."""
+    if rows is None or as_of is None or risk_frame.filter("flagged").height == 0:
+        return CasePlan()
+    since = datetime.combine(as_of - timedelta(days=cfg.window_days), datetime.min.time(),
+                             tzinfo=UTC)
+    edges = links(rows.filter(pl.col("ts") >= since), accounts, risk_frame["account_id"],
+                  max_group=case_cfg.max_group)
+    groups = assemble(risk_frame, edges, case_cfg)
+    night = Night(as_of, run_id, risk_frame, pool, accounts,
+                  frozenset(cfg.high_weight), typology_roles)
+    with st.connect() as db:
+        return plan_night(groups, night, db, case_cfg)
 
 
 def _load_models(

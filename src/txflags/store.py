@@ -3,7 +3,8 @@
 Layout::
 
     STORE/
-      txflags.sqlite                          runs, batches, history parts, alerts (stdlib sqlite3)
+      txflags.sqlite                          runs, batches, history parts, alerts, cases
+                                              (stdlib sqlite3; case tables: cases/records.py)
       history/date=YYYY-MM-DD/part-<batch>.parquet   canonical transactions, by UTC booking date
       aggregates/<key>/part-<batch>.parquet  per-account daily partial aggregates of one
                                               typology configuration (``engine.partial_key``)
@@ -36,6 +37,7 @@ from typing import Any
 import polars as pl
 
 from txflags.atomic import _stage, parquet_writer
+from txflags.cases import records as case_records
 from txflags.errors import InputError
 from txflags.schema import Transactions
 
@@ -74,10 +76,16 @@ CREATE TABLE IF NOT EXISTS alerts (
     first_batch TEXT, typology_id TEXT NOT NULL, typology_version INTEGER NOT NULL,
     family TEXT NOT NULL, account_id TEXT NOT NULL, window_start TEXT, window_end TEXT,
     band TEXT NOT NULL, weight INTEGER NOT NULL, role_hint TEXT NOT NULL,
-    sentence TEXT NOT NULL, observed TEXT NOT NULL, params TEXT NOT NULL
+    sentence TEXT NOT NULL, observed TEXT NOT NULL, params TEXT NOT NULL, evidence TEXT
 );
 CREATE INDEX IF NOT EXISTS alerts_account ON alerts (account_id, window_end);
 """
+
+#: Columns added after a store was first created (``ALTER TABLE ... ADD COLUMN`` on open).
+_ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    "alerts": {"evidence": "TEXT"},
+    "runs": {"catalogue_hash": "TEXT"},
+}
 
 #: Alert columns kept in the database (and read back for risk context).
 ALERT_COLUMNS = (
@@ -144,6 +152,15 @@ def current_models_dir(store: str | Path) -> Path | None:
     return root / MODELS / row[0]
 
 
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Bring a store created by an earlier txflags up to date (additive changes only)."""
+    for table, columns in _ADDED_COLUMNS.items():
+        have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
 def _parent_of(state: Path | None) -> str | None:
     if state is None or not (state / SUITE_FILE).is_file():
         return None
@@ -167,6 +184,8 @@ class Store:
         (self.path / HISTORY).mkdir(parents=True, exist_ok=True)
         with self.connect() as db:
             db.executescript(_SCHEMA)
+            db.executescript(case_records.SCHEMA)
+            _add_missing_columns(db)
             row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
             if row is None:
                 db.execute("INSERT INTO meta VALUES ('version', ?)", (STORE_VERSION,))
@@ -401,8 +420,11 @@ class Store:
         publish: Callable[[], Callable[[], None]] | None = None,
         models: StagedModels | None = None,
         aggregates: list[StagedAggregate] | None = None,
+        extra: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         """Record a run in one transaction: run, batch, parts, alerts; make the parts visible.
+
+        ``extra(db)`` writes further rows (cases) inside the same transaction.
 
         ``publish`` renames the run's output files into place and returns an undo; it runs
         inside the transaction, so a failure anywhere restores both the store and the outputs.
@@ -458,6 +480,8 @@ class Store:
                         "INSERT INTO aggregates VALUES (?, ?, ?, ?, ?)",
                         (a.key, a.day.isoformat(), rel[a], run["batch_hash"], a.rows),
                     )
+                if extra is not None:
+                    extra(db)
                 for p in parts:
                     os.replace(p.tmp, p.target)
                     renamed.append(p)
@@ -518,8 +542,15 @@ class Store:
             pl.col("window_start", "window_end").cast(pl.String),
             *ALERT_COLUMNS[7:],
         )
-        rows = [(*r, run_id, run_id, batch_hash) for r in frame.iter_rows()]
-        names = [*ALERT_COLUMNS, "first_run_id", "last_run_id", "first_batch"]
+        evidence = (
+            alerts["evidence_txn_ids"].to_list() if "evidence_txn_ids" in alerts.columns
+            else [None] * alerts.height
+        )
+        rows = [
+            (*r, None if ev is None else json.dumps(ev), run_id, run_id, batch_hash)
+            for r, ev in zip(frame.iter_rows(), evidence, strict=True)
+        ]
+        names = [*ALERT_COLUMNS, "evidence", "first_run_id", "last_run_id", "first_batch"]
         db.executemany(
             f"INSERT INTO alerts ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
             "ON CONFLICT (alert_id) DO UPDATE SET last_run_id = excluded.last_run_id",

@@ -90,7 +90,8 @@ def test_rerun_same_batch_is_a_noop(small, tmp_path):
     assert first.alerts.drop("run_id").equals(second.alerts.drop("run_id"))
     assert first.risk.equals(second.risk)
     drop = ("run_id", "seconds", "batch_already_appended", "batch_first_run_id", "models",
-            "daily_aggregates")  # how the run computed: a re-run reads what the first stored
+            "cases", "daily_aggregates")  # daily_aggregates: how the run computed, a re-run
+    # reads what the first stored
     s1 = {k: v for k, v in first.summary.items() if k not in drop}
     s2 = {k: v for k, v in second.summary.items() if k not in drop}
     # the models replay the batch from the state it was learned from, and save nothing new
@@ -98,6 +99,9 @@ def test_rerun_same_batch_is_a_noop(small, tmp_path):
     assert m1.pop("state_saved") and m2.pop("state_saved") is None
     assert not m1.pop("replayed_last_batch") and m2.pop("replayed_last_batch")
     assert m1 == m2
+    # the first run opened the cases; the re-run opens, appends and touches none
+    assert first.summary["cases"]["cases_touched"] > 0
+    assert second.summary["cases"] == {"by_kind": {}, "cases_touched": 0}
     s1["counts"] = {k: v for k, v in s1["counts"].items() if not k.startswith("history")}
     s2["counts"] = {k: v for k, v in s2["counts"].items() if not k.startswith("history")}
     assert s1 == s2

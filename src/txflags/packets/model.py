@@ -181,7 +181,7 @@ class Packet(TypedDict):
     narrative: Narrative
     filing: Filing
     stamp: Stamp
-    redaction: dict[str, Any]  # {"profile": "internal" | "fiu" | "external", "pseudonymised": [...]}
+    redaction: dict[str, Any]  # {"profile": internal|fiu|external, "pseudonymised": [...]}
 
 
 KEY_TERM = "HUMAN TRAFFICKING FIN-2020-A008"
