@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import yaml
@@ -34,17 +34,16 @@ from txflags.cases import CaseConfig, assemble, links
 from txflags.cases.lifecycle import Night, plan_night
 from txflags.cases.records import CasePlan
 from txflags.catalogue import Catalogue, load_catalogue, read_yaml
-from txflags.engine import detect
+from txflags.engine import detect, lookback_days, partial_key, window_of
 from txflags.errors import InputError
 from txflags.features.context import local_time
 from txflags.ingest import ingest, resolve_mapping
-from txflags.models.daily import FEATURE_VERSION
-from txflags.models.nightly import NightlyConfig, load_suite, run_night
-from txflags.models.state import STATE_FORMAT
-from txflags.models.suite import SUITE_FILE, ModelSuite
 from txflags.schema import Hits, Quarantine
-from txflags.scoring import combine
-from txflags.store import StagedModels, Store, discard, discard_models
+from txflags.store import StagedAggregate, StagedModels, Store, discard, discard_models
+
+if TYPE_CHECKING:  # the models (river, scikit-learn) are imported only when a scan uses them
+    from txflags.models.nightly import NightlyConfig
+    from txflags.models.suite import ModelSuite
 
 STAGES = ("ingest", "history", "detect", "risk", "models", "cases", "write")
 
@@ -140,19 +139,6 @@ def merge_overrides(*layers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[
         for tid, values in layer.items():
             out.setdefault(tid, {}).update(values)
     return out
-
-
-def lookback_days(catalogue: Catalogue) -> int:
-    """The longest window of any typology (after overrides), in days."""
-    longest = 1
-    for t in catalogue:
-        wd = t.detection.get("window_days")
-        if isinstance(wd, Mapping):
-            wd = t.params.get(wd.get("param"))
-        for v in (wd, t.params.get("window_days")):
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                longest = max(longest, int(v))
-    return longest
 
 
 # -- small helpers ------------------------------------------------------------------------------
@@ -296,8 +282,7 @@ def scan(
     st = store if isinstance(store, Store) else Store(store)
     catalogue = load_catalogue(overrides=overrides, root=catalogue_root)
     clock = _Clock(on_stage)
-    mcfg = (models_config if isinstance(models_config, NightlyConfig)
-            else NightlyConfig.from_dict(models_config, risk_threshold=cfg.threshold))
+    mcfg = _models_config(models_config, cfg) if models else None
 
     with clock.stage("ingest"):
         tmap = resolve_mapping(mapping)
@@ -316,7 +301,7 @@ def scan(
         bhash = batch_hash(list(hashes.values()), tmap.digest)
 
     kept = txn.kept
-    suite, state_from, replay = (_load_models(st, mcfg, bhash) if models
+    suite, state_from, replay = (_load_models(st, mcfg, bhash) if mcfg is not None
                                  else (None, None, False))
     with clock.stage("history"):
         seen = st.batch(bhash)
@@ -330,6 +315,8 @@ def scan(
         parts = st.stage_history(new_rows, bhash)
 
     staged_models: StagedModels | None = None
+    aggs: list[StagedAggregate] = []
+    agg_info: dict[str, Any] = {}
     try:
         with clock.stage("detect"):
             lookback = lookback_days(catalogue)
@@ -338,10 +325,23 @@ def scan(
                 as_of = as_of or kept["ts"].max().date()  # type: ignore[union-attr]
                 start = report_from - timedelta(days=lookback + 1)
                 rows = pl.concat([st.history(start, as_of), new_rows.lazy()], how="vertical")
+                # only the accounts active in the batch are reported (and featurised, with what
+                # their results read of other accounts); each typology reads its own span
+                partials = _stored_partials(st, catalogue, report_from, lookback)
                 result = detect(
-                    rows, acc.kept, catalogue, as_of=as_of, engine=engine, report_from=report_from
+                    rows, acc.kept, catalogue, as_of=as_of, engine=engine,
+                    report_from=report_from, focus=kept["account_id"].unique(),
+                    partials=partials,
                 )
                 hits, ran, skipped = result.hits, result.run, result.skipped
+                if seen is None:  # a re-run batch adds nothing new to the aggregates
+                    aggs = st.stage_aggregates(result.partials, bhash)
+                agg_info = {
+                    "typologies": len(result.partials),
+                    "days_read": sum(len(days) for _, days in partials.values()),
+                    "days_computed": sum(len(days) for _, days in result.partials.values()),
+                    "days_saved": len(aggs),
+                }
             else:
                 report_from, start = None, None
                 hits, ran, skipped = Hits.empty(), [], {}
@@ -371,7 +371,10 @@ def scan(
 
         with clock.stage("models"):
             minfo: dict[str, Any] = {"enabled": suite is not None}
-            if suite is not None:
+            if suite is not None and mcfg is not None:
+                from txflags.models.nightly import run_night
+                from txflags.scoring import combine
+
                 nights_before = suite.nights_
                 if kept.height and report_from is not None:
                     covered = datetime.combine(
@@ -413,6 +416,7 @@ def scan(
                 ran, skipped, alerts, risk_frame, as_of, report_from, start, lookback, clock,
             )
             summary["models"] = minfo
+            summary["daily_aggregates"] = agg_info
             summary["cases"] = {"by_kind": case_plan.counts(),
                                 "cases_touched": len(case_plan.cases)}
             paths = {
@@ -431,6 +435,7 @@ def scan(
             )
     except BaseException:
         discard(parts)
+        discard(aggs)
         discard_models(staged_models)
         raise
 
@@ -466,7 +471,7 @@ def scan(
         }
     try:
         st.commit(run_record, batch_record, parts, alerts, publish, models=staged_models,
-                  extra=case_plan.write)
+                  aggregates=aggs, extra=case_plan.write)
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
@@ -475,6 +480,32 @@ def scan(
         if backup is not None:
             backup.unlink(missing_ok=True)
     return ScanResult(run_id, alerts, risk_frame, quarantine, summary, paths)
+
+
+def _stored_partials(
+    st: Store, catalogue: Catalogue, report_from: date, lookback: int
+) -> dict[str, tuple[pl.LazyFrame | None, set[date]]]:
+    """Per aggregate key: the stored daily parts of the days before ``report_from`` that the
+    typology's window reaches, and which days those are."""
+    keys = {t.id: k for t in catalogue if (k := partial_key(t)) is not None}
+    before = report_from - timedelta(days=1)
+    covered = st.aggregate_days(keys.values(), report_from - timedelta(days=lookback), before)
+    out: dict[str, tuple[pl.LazyFrame | None, set[date]]] = {}
+    for tid, key in keys.items():
+        lo = report_from - timedelta(days=(window_of(catalogue.get(tid)) or 1) - 1)
+        days = {d for d in covered[key] if d >= lo}
+        out[key] = (st.aggregates(key, lo, before) if days else None, days)
+    return out
+
+
+def _models_config(
+    models_config: NightlyConfig | Mapping[str, Any] | None, cfg: risk.RiskConfig
+) -> NightlyConfig:
+    from txflags.models.nightly import NightlyConfig
+
+    if isinstance(models_config, NightlyConfig):
+        return models_config
+    return NightlyConfig.from_dict(models_config, risk_threshold=cfg.threshold)
 
 
 def _plan_cases(
@@ -501,6 +532,9 @@ def _load_models(
 ) -> tuple[ModelSuite, Path | None, bool]:
     """(suite, folder it was loaded from, replay?). Re-running the batch the current state
     learned loads that state's parent and replays the night exactly (nothing is saved)."""
+    from txflags.models.nightly import load_suite
+    from txflags.models.suite import SUITE_FILE
+
     current = st.models_dir()
     state_from, replay = current, False
     if current is not None:
@@ -523,6 +557,9 @@ def _models_summary(
     nights_before: int, staged: StagedModels | None,
 ) -> dict[str, Any]:
     """The models part of summary.json (what ran, which state, what it learned)."""
+    from txflags.models.daily import FEATURE_VERSION
+    from txflags.models.state import STATE_FORMAT
+
     info = suite.info()
     return {
         "used": info["models"],

@@ -6,6 +6,10 @@ Layout::
       txflags.sqlite                          runs, batches, history parts, alerts, cases
                                               (stdlib sqlite3; case tables: cases/records.py)
       history/date=YYYY-MM-DD/part-<batch>.parquet   canonical transactions, by UTC booking date
+      aggregates/<key>/part-<batch>.parquet  per-account daily partial aggregates of one
+                                              typology configuration (``engine.partial_key``)
+                                              for the local days a batch touched; the table
+                                              names the part that holds each (key, day)
       models/state-<run_id>/                  anomaly-model state (``meta.models_state`` names
                                               the current one; its parent is kept for re-runs)
 
@@ -23,7 +27,7 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +43,7 @@ from txflags.schema import Transactions
 
 DB_NAME = "txflags.sqlite"
 HISTORY = "history"
+AGGREGATES = "aggregates"
 MODELS = "models"
 SUITE_FILE = "suite.json"
 STORE_VERSION = "1"
@@ -61,6 +66,11 @@ CREATE TABLE IF NOT EXISTS parts (
     path TEXT PRIMARY KEY, batch_hash TEXT NOT NULL, day TEXT NOT NULL, rows INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS parts_day ON parts (day);
+CREATE TABLE IF NOT EXISTS aggregates (
+    agg_key TEXT NOT NULL, day TEXT NOT NULL, path TEXT, batch_hash TEXT NOT NULL,
+    rows INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS aggregates_key_day ON aggregates (agg_key, day);
 CREATE TABLE IF NOT EXISTS alerts (
     alert_id TEXT PRIMARY KEY, first_run_id TEXT NOT NULL, last_run_id TEXT NOT NULL,
     first_batch TEXT, typology_id TEXT NOT NULL, typology_version INTEGER NOT NULL,
@@ -101,6 +111,17 @@ class StagedPart:
 
     tmp: Path
     target: Path
+    day: date
+    rows: int
+
+
+@dataclass(frozen=True)
+class StagedAggregate:
+    """One (typology configuration, local day) of daily aggregates in a temporary file."""
+
+    tmp: Path | None  # None: the day is covered and has no rows (no file)
+    target: Path | None
+    key: str
     day: date
     rows: int
 
@@ -225,6 +246,42 @@ class Store:
             return pl.LazyFrame(schema={"txn_id": pl.String})
         return pl.scan_parquet(parts).select("txn_id")
 
+    def aggregate_days(self, keys: Iterable[str], start: date, end: date) -> dict[str, set[date]]:
+        """Local days in [start, end] whose daily aggregates are stored (possibly empty), per
+        aggregate key."""
+        keys = sorted(set(keys))
+        out: dict[str, set[date]] = {k: set() for k in keys}
+        if not keys:
+            return out
+        marks = ",".join("?" * len(keys))
+        with self.connect() as db:
+            rows = db.execute(
+                f"SELECT agg_key, day FROM aggregates WHERE agg_key IN ({marks}) "
+                "AND day >= ? AND day <= ?",
+                (*keys, start.isoformat(), end.isoformat()),
+            ).fetchall()
+        for key, day in rows:
+            out[key].add(date.fromisoformat(day))
+        return out
+
+    def aggregates(self, key: str, start: date, end: date) -> pl.LazyFrame | None:
+        """The daily aggregates of ``key`` for local days in [start, end], lazily (None: none)."""
+        with self.connect() as db:
+            rows = db.execute(
+                "SELECT path, day FROM aggregates WHERE agg_key = ? AND day >= ? AND day <= ? "
+                "AND path IS NOT NULL ORDER BY day",
+                (key, start.isoformat(), end.isoformat()),
+            ).fetchall()
+        if not rows:
+            return None
+        by_path: dict[str, list[date]] = {}
+        for path, day in rows:
+            by_path.setdefault(path, []).append(date.fromisoformat(day))
+        return pl.concat([
+            pl.scan_parquet(self.path / path).filter(pl.col("day").is_in(days))
+            for path, days in sorted(by_path.items())
+        ])
+
     def batch(self, batch_hash: str) -> dict[str, Any] | None:
         """The record of an appended batch, or None."""
         with self.connect() as db:
@@ -312,6 +369,30 @@ class Store:
             raise
         return staged
 
+    def stage_aggregates(
+        self, frames: Mapping[str, tuple[pl.DataFrame, Iterable[date]]], batch_hash: str
+    ) -> list[StagedAggregate]:
+        """Write each key's daily aggregates (``frame`` with a ``day`` column, computed for
+        ``days``) as one temporary part; committed with the run, when each of those days
+        (a day without rows too) is recorded as held by this part, replacing the earlier one."""
+        staged: list[StagedAggregate] = []
+        try:
+            for key, (frame, days) in sorted(frames.items()):
+                counts = dict(frame.group_by("day").len().iter_rows())
+                tmp = target = None
+                if frame.height:
+                    rel = Path(AGGREGATES) / key / f"part-{batch_hash[:32]}.parquet"
+                    target = self.path / rel
+                    tmp = _stage(target, parquet_writer(frame.sort("day", "account_id")))
+                for day in sorted(set(days) | set(counts)):
+                    n = counts.get(day, 0)
+                    staged.append(StagedAggregate(tmp if n else None, target if n else None,
+                                                  key, day, n))
+        except BaseException:
+            discard(staged)
+            raise
+        return staged
+
     def stage_models(
         self, run_id: str, files: Callable[[Path], dict[Path, Callable[[Path], None]]]
     ) -> StagedModels:
@@ -338,6 +419,7 @@ class Store:
         alerts: pl.DataFrame,
         publish: Callable[[], Callable[[], None]] | None = None,
         models: StagedModels | None = None,
+        aggregates: list[StagedAggregate] | None = None,
         extra: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         """Record a run in one transaction: run, batch, parts, alerts; make the parts visible.
@@ -346,9 +428,12 @@ class Store:
 
         ``publish`` renames the run's output files into place and returns an undo; it runs
         inside the transaction, so a failure anywhere restores both the store and the outputs.
-        ``models`` (staged model state) becomes the current state in the same transaction.
+        ``models`` (staged model state) becomes the current state in the same transaction, and
+        so do the ``aggregates`` (each replaces the part its key and day had).
         """
-        renamed: list[StagedPart] = []
+        aggregates = aggregates or []
+        superseded: list[Path] = []
+        renamed: list[StagedPart | StagedAggregate] = []
         undo: Callable[[], None] | None = None
         models_moved = False
         with self.connect() as db:
@@ -379,11 +464,36 @@ class Store:
                     ],
                 )
                 self._upsert_alerts(db, alerts, run["run_id"], run["batch_hash"])
+                rel = {a: a.target.relative_to(self.path).as_posix() if a.target else None
+                       for a in aggregates}
+                new_paths = set(rel.values())
+                for a in aggregates:
+                    old = db.execute(
+                        "SELECT path FROM aggregates WHERE agg_key = ? AND day = ?",
+                        (a.key, a.day.isoformat()),
+                    ).fetchall()
+                    superseded += [self.path / r[0] for r in old
+                                   if r[0] is not None and r[0] not in new_paths]
+                    db.execute("DELETE FROM aggregates WHERE agg_key = ? AND day = ?",
+                               (a.key, a.day.isoformat()))
+                    db.execute(
+                        "INSERT INTO aggregates VALUES (?, ?, ?, ?, ?)",
+                        (a.key, a.day.isoformat(), rel[a], run["batch_hash"], a.rows),
+                    )
                 if extra is not None:
                     extra(db)
                 for p in parts:
                     os.replace(p.tmp, p.target)
                     renamed.append(p)
+                moved: set[Path] = set()
+                for a in aggregates:  # several days share one file: move it once
+                    if a.tmp is not None and a.target is not None and a.target not in moved:
+                        os.replace(a.tmp, a.target)
+                        moved.add(a.target)
+                        renamed.append(a)
+                superseded = [f for f in set(superseded) if not db.execute(
+                    "SELECT 1 FROM aggregates WHERE path = ? LIMIT 1",
+                    (f.relative_to(self.path).as_posix(),)).fetchone()]
                 if models is not None:
                     os.replace(models.tmp, models.target)
                     models_moved = True
@@ -400,12 +510,15 @@ class Store:
                 if undo is not None:
                     undo()
                 for p in renamed:
-                    p.target.unlink(missing_ok=True)
-                discard([p for p in parts if p not in renamed])
+                    if p.target is not None:
+                        p.target.unlink(missing_ok=True)
+                discard([p for p in [*parts, *aggregates] if p not in renamed])
                 if models is not None:
                     shutil.rmtree(models.target if models_moved else models.tmp,
                                   ignore_errors=True)
                 raise
+        for f in superseded:  # no committed row names them any more
+            f.unlink(missing_ok=True)
         if models is not None:
             self._prune_models()
 
@@ -447,7 +560,13 @@ class Store:
     def _remove_orphans(self) -> None:
         """Delete part files (and temporaries) that no committed row names."""
         known = {p.resolve() for p in self._parts()}
-        for f in (self.path / HISTORY).glob("date=*/*"):
+        with self.connect() as db:
+            known |= {(self.path / r[0]).resolve()
+                      for r in db.execute(
+                          "SELECT path FROM aggregates WHERE path IS NOT NULL").fetchall()}
+        files = [*(self.path / HISTORY).glob("date=*/*"),
+                 *(self.path / AGGREGATES).glob("*/*")]
+        for f in files:
             if f.resolve() not in known and (f.name.startswith(".") or f.suffix == ".parquet"):
                 f.unlink(missing_ok=True)
 
@@ -476,10 +595,11 @@ def discard_models(staged: StagedModels | None) -> None:
         shutil.rmtree(staged.tmp, ignore_errors=True)
 
 
-def discard(parts: Iterable[StagedPart]) -> None:
+def discard(parts: Iterable[StagedPart | StagedAggregate]) -> None:
     """Delete staged temporaries."""
     for p in parts:
-        p.tmp.unlink(missing_ok=True)
+        if p.tmp is not None:
+            p.tmp.unlink(missing_ok=True)
 
 
 def _sql(value: Any) -> Any:

@@ -103,8 +103,22 @@ def local_time(ts: pl.Expr, tz: pl.Expr, zones: Iterable[str]) -> pl.Expr:
     return expr
 
 
-def build_rows(txns: pl.LazyFrame, accounts: pl.LazyFrame, zones: Iterable[str]) -> pl.LazyFrame:
-    """Transactions joined to their account's attributes, with the DERIVED_COLUMNS added."""
+FWD_COLUMNS = ("fwd_lag_h", "fwd_usd", "fwd_cp", "fwd_country", "fwd_region", "fwd_channel",
+               "fwd_mcc")
+
+
+def build_rows(
+    txns: pl.LazyFrame,
+    accounts: pl.LazyFrame,
+    zones: Iterable[str],
+    columns: Iterable[str] | None = None,
+) -> pl.LazyFrame:
+    """Transactions joined to their account's attributes, with the DERIVED_COLUMNS added.
+
+    ``columns``: only these row columns are needed (the counterparty-history and next-outflow
+    columns are computed only when asked for); default: all of them.
+    """
+    want = set(row_columns()) if columns is None else set(columns)
     acct = accounts.select(
         "account_id", *[pl.col(src).alias(dst) for dst, src in ACCOUNT_ATTRS.items()]
     )
@@ -121,8 +135,24 @@ def build_rows(txns: pl.LazyFrame, accounts: pl.LazyFrame, zones: Iterable[str])
     )
     rows = rows.with_columns(
         ((pl.col("day") - pl.col("birth_date")).dt.total_days() / 365.25).alias("age_years"),
-        pl.col("day").min().over(["account_id", "counterparty_id"]).alias("cp_first_day"),
-    ).with_columns((pl.col("day") - pl.col("cp_first_day")).dt.total_days().alias("cp_age_days"))
+    )
+    if want & {"cp_first_day", "cp_age_days"}:
+        rows = rows.with_columns(
+            pl.col("day").min().over(["account_id", "counterparty_id"]).alias("cp_first_day"),
+        ).with_columns(
+            (pl.col("day") - pl.col("cp_first_day")).dt.total_days().alias("cp_age_days")
+        )
+    if want & set(FWD_COLUMNS):
+        rows = _with_next_outflow(rows)
+    return rows
+
+
+def _with_next_outflow(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Add the fwd_* columns: for inflows, the account's next outflow (strictly later ts).
+
+    The as-of join runs on narrow (key) frames and is joined back by row number, so the wide
+    row frame is never sorted."""
+    rows = rows.with_row_index("_row").cache()  # one numbering for both branches
     outs = (
         rows.filter(pl.col("direction") == "out")
         .select(
@@ -138,23 +168,26 @@ def build_rows(txns: pl.LazyFrame, accounts: pl.LazyFrame, zones: Iterable[str])
         )
         .sort("fwd_ts", "_fwd_id")
     )
-    rows = rows.sort("ts", "txn_id").join_asof(
-        outs,
-        left_on="ts",
-        right_on="fwd_ts",
-        by="account_id",
-        strategy="forward",
-        allow_exact_matches=False,
-        check_sortedness=False,  # sorted just above
-    )
+    keys = rows.filter(pl.col("direction") == "in").select("_row", "account_id", "ts", "txn_id")
     fwd = ["fwd_usd", "fwd_cp", "fwd_country", "fwd_region", "fwd_channel", "fwd_mcc"]
-    is_in = pl.col("direction") == "in"
-    return rows.with_columns(
-        pl.when(is_in)
-        .then((pl.col("fwd_ts") - pl.col("ts")).dt.total_microseconds() / 3.6e9)
-        .alias("fwd_lag_h"),
-        *[pl.when(is_in).then(pl.col(c)).alias(c) for c in fwd],
-    ).drop("fwd_ts", "_fwd_id")
+    matched = (
+        keys.sort("ts", "txn_id")
+        .join_asof(
+            outs,
+            left_on="ts",
+            right_on="fwd_ts",
+            by="account_id",
+            strategy="forward",
+            allow_exact_matches=False,
+            check_sortedness=False,  # sorted just above
+        )
+        .select(
+            "_row",
+            ((pl.col("fwd_ts") - pl.col("ts")).dt.total_microseconds() / 3.6e9).alias("fwd_lag_h"),
+            *fwd,
+        )
+    )
+    return rows.join(matched, on="_row", how="left", maintain_order="left").drop("_row")
 
 
 def build_accounts(accounts: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
