@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from txflags.packets.fields import as_list, as_map, as_strings, case_facts, finite
 from txflags.packets.geo import locate
 from txflags.packets.model import KEY_TERM
 from txflags.packets.narrative import clean, currency_totals, draft_narrative, is_victim, money
@@ -97,13 +98,6 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _num(value: Any) -> float:
-    """A finite float, 0.0 otherwise."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return number if math.isfinite(number) else 0.0
 
 
 def _f(value: float) -> str:
@@ -111,16 +105,10 @@ def _f(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _list(value: Any) -> list[Mapping]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
 
 
-def _map(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}
 
 
-def _strings(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
 
 
 def kv_table(rows: Iterable[tuple[str, Any]], css: str = "kv") -> str:
@@ -159,29 +147,26 @@ def empty(text: str) -> str:
 
 def render_summary(packet: Mapping) -> str:
     """Case id, status, priority and reasons, risk, key dates, families."""
-    case = _map(packet.get("case"))
-    facts = [("Case id", case.get("case_id")), ("Status", case.get("status")),
-             ("Priority", case.get("priority")), ("Risk score", case.get("risk_score")),
-             ("Alerts", case.get("n_alerts")),
-             ("Continuing activity", bool(case.get("continuing_activity")))]
+    case = as_map(packet.get("case"))
+    facts = case_facts(case)
     dates = [(label, case.get(key)) for key, label in CASE_DATES]
     return section("summary", (
         f"<p>{esc(packet.get('summary'))}</p>"
         f"{kv_table(facts)}"
-        f"<h3>Priority reasons</h3>{bullet_list(_strings(case.get('priority_reasons')))}"
+        f"<h3>Priority reasons</h3>{bullet_list(as_strings(case.get('priority_reasons')))}"
         f"<h3>Key dates</h3>{kv_table(dates)}"
-        f"<h3>Typology families</h3>{bullet_list(_strings(case.get('families')))}"
-        f"<h3>Typologies</h3>{bullet_list(_strings(case.get('typology_ids')))}"
-        f"<h3>Detection runs</h3>{bullet_list(_strings(case.get('runs')))}"))
+        f"<h3>Typology families</h3>{bullet_list(as_strings(case.get('families')))}"
+        f"<h3>Typologies</h3>{bullet_list(as_strings(case.get('typology_ids')))}"
+        f"<h3>Detection runs</h3>{bullet_list(as_strings(case.get('runs')))}"))
 
 
 def render_victim_notice(packet: Mapping) -> str:
     """A prominent notice naming possible victims, with the packet's victim note(s)."""
-    victims = [p for p in _list(packet.get("parties")) if is_victim(p)]
+    victims = [p for p in as_list(packet.get("parties")) if is_victim(p)]
     if not victims:
         return ""
     notes = sorted({str(p.get("victim_note")) for p in victims if p.get("victim_note")})
-    names = [f"{clean(_map(p.get('kyc')).get('name'), 120) or 'name not on file'} "
+    names = [f"{clean(as_map(p.get('kyc')).get('name'), 120) or 'name not on file'} "
              f"(account {clean(p.get('account_id'), 80)})" for p in victims]
     body = (f"<p><strong>{len(victims)} account holder(s) in this case may be victims of human "
             "trafficking.</strong> They are not subjects of this report.</p>"
@@ -202,12 +187,12 @@ def _kyc_cell(kyc: Mapping) -> str:
 
 def render_parties(packet: Mapping) -> str:
     """One row per party: account, name, role, subject?, reasons, risk, families, KYC."""
-    parties = _list(packet.get("parties"))
+    parties = as_list(packet.get("parties"))
     if not parties:
         return section("parties", empty("No parties in this case."))
     rows = []
     for p in parties:
-        kyc = _map(p.get("kyc"))
+        kyc = as_map(p.get("kyc"))
         role = str(p.get("role") or "unknown")
         subject = "possible victim — not a subject" if is_victim(p) else \
             ("yes" if p.get("is_subject") else "no")
@@ -215,9 +200,9 @@ def render_parties(packet: Mapping) -> str:
             esc(p.get("account_id")) + (f'<br><span class="muted">{esc(p.get("customer_id"))}'
                                         "</span>" if p.get("customer_id") else ""),
             esc(kyc.get("name")), f'<span class="badge">{esc(role.replace("_", " "))}</span>',
-            esc(subject), bullet_list(_strings(p.get("role_reasons"))),
+            esc(subject), bullet_list(as_strings(p.get("role_reasons"))),
             f'<span class="num">{esc(p.get("risk_score"))}</span>',
-            bullet_list(_strings(p.get("families"))), _kyc_cell(kyc)])
+            bullet_list(as_strings(p.get("families"))), _kyc_cell(kyc)])
     headers = ["Account", "Name", "Role", "Subject?", "Reasons", "Risk", "Families", "KYC"]
     return section("parties", table(headers, rows))
 
@@ -233,17 +218,17 @@ def _day(text: Any) -> date | None:
 
 
 def _timeline_events(packet: Mapping) -> list[Mapping]:
-    events = _list(packet.get("timeline"))
+    events = as_list(packet.get("timeline"))
     if events:
         return events
     return [{"date": str(t.get("ts", ""))[:10], "account_id": t.get("account_id"),
              "kind": "transaction", "amount_usd": t.get("amount_usd"),
              "label": f"{t.get('direction', '')} {t.get('amount', '')} {t.get('currency', '')}"}
-            for t in _list(packet.get("transactions"))]
+            for t in as_list(packet.get("transactions"))]
 
 
 def _lanes(packet: Mapping, events: Sequence[Mapping]) -> list[str]:
-    lanes = [str(p.get("account_id")) for p in _list(packet.get("parties"))]
+    lanes = [str(p.get("account_id")) for p in as_list(packet.get("parties"))]
     for e in events:
         if str(e.get("account_id")) not in lanes:
             lanes.append(str(e.get("account_id")))
@@ -274,7 +259,7 @@ def timeline_svg(packet: Mapping) -> str:
     def x(d: date) -> float:
         return left + plot_w * (d - start).days / span
 
-    max_usd = max((_num(e.get("amount_usd")) for e in events), default=0.0) or 1.0
+    max_usd = max((finite(e.get("amount_usd")) for e in events), default=0.0) or 1.0
     out = [f'<svg class="timeline" viewBox="0 0 {width} {height}" width="{width}" '
            f'height="{height}" role="img" aria-label="Timeline of events by account">']
     for i, lane in enumerate(lanes):
@@ -307,7 +292,7 @@ def _timeline_mark(event: Mapping, cx: float, cy: float, max_usd: float) -> str:
         points = f"{_f(cx)},{_f(cy - d)} {_f(cx + d)},{_f(cy)} {_f(cx)},{_f(cy + d)} " \
                  f"{_f(cx - d)},{_f(cy)}"
         return f'<polygon class="alert" points="{points}" fill="#c0392b">{title}</polygon>'
-    r = 3 + 9 * math.sqrt(max(_num(event.get("amount_usd")), 0.0) / max_usd)
+    r = 3 + 9 * math.sqrt(max(finite(event.get("amount_usd")), 0.0) / max_usd)
     return (f'<circle class="txn" cx="{_f(cx)}" cy="{_f(cy)}" r="{_f(r)}" fill="#2e86c1" '
             f'fill-opacity="0.6" stroke="#1b4f72">{title}</circle>')
 
@@ -317,14 +302,14 @@ def _timeline_mark(event: Mapping, cx: float, cy: float, max_usd: float) -> str:
 
 def network_nodes(packet: Mapping) -> list[dict[str, Any]]:
     """Nodes of the packet's network, plus any edge endpoint the node list misses."""
-    network = _map(packet.get("network"))
+    network = as_map(packet.get("network"))
     nodes: dict[str, dict[str, Any]] = {}
-    for n in _list(network.get("nodes")):
+    for n in as_list(network.get("nodes")):
         nodes.setdefault(str(n.get("id")), {"id": str(n.get("id")),
                                             "label": str(n.get("label") or n.get("id")),
                                             "role": str(n.get("role") or "unknown"),
                                             "is_party": bool(n.get("is_party"))})
-    for e in _list(network.get("edges")):
+    for e in as_list(network.get("edges")):
         for end in (str(e.get("source")), str(e.get("target"))):
             nodes.setdefault(end, {"id": end, "label": end, "role": "counterparty",
                                    "is_party": False})
@@ -403,9 +388,9 @@ def network_svg(packet: Mapping) -> str:
     nodes = network_nodes(packet)
     if not nodes:
         return empty("No money flows recorded.")
-    edges = _list(_map(packet.get("network")).get("edges"))
+    edges = as_list(as_map(packet.get("network")).get("edges"))
     pos, size = network_layout(nodes, edges)
-    max_usd = max((_num(e.get("total_usd")) for e in edges), default=0.0) or 1.0
+    max_usd = max((finite(e.get("total_usd")) for e in edges), default=0.0) or 1.0
     radius = {n["id"]: (13.0 if n["is_party"] else 9.0) for n in nodes}
     out = [f'<svg class="network" viewBox="0 0 {_f(size)} {_f(size)}" width="{_f(size)}" '
            f'height="{_f(size)}" role="img" aria-label="Money-flow diagram">',
@@ -425,14 +410,14 @@ def network_svg(packet: Mapping) -> str:
 def _edge_svg(edge: Mapping, pos: Mapping[str, tuple[float, float]],
               radius: Mapping[str, float], max_usd: float, labelled: bool) -> str:
     s, t = str(edge.get("source")), str(edge.get("target"))
-    total = _num(edge.get("total_usd"))
+    total = finite(edge.get("total_usd"))
     width = 1 + 7 * math.sqrt(max(total, 0.0) / max_usd)
     if s == t:  # a self-loop: a small circle above the node
         x, y = pos[s]
         return (f'<circle class="edge" cx="{_f(x)}" cy="{_f(y - radius[s] - 8)}" r="8" '
                 f'fill="none" stroke="#566573" stroke-width="{_f(width)}"/>')
     path, (mx, my) = _edge_path(pos[s], pos[t], radius[s], radius[t])
-    label = f"USD {total:,.2f} ({int(_num(edge.get('n')))}×)"
+    label = f"USD {total:,.2f} ({int(finite(edge.get('n')))}×)"
     title = f"<title>{esc(s)} → {esc(t)}: {esc(label)}</title>"
     text = (f'<text class="edge-label" x="{_f(mx)}" y="{_f(my)}" text-anchor="middle">'
             f"{esc(label)}</text>") if labelled else ""
@@ -464,7 +449,7 @@ def _edge_table(edges: Sequence[Mapping]) -> str:
     if not edges:
         return empty("No edges.")
     rows = [[esc(e.get("source")), esc(e.get("target")), f'<span class="num">{esc(e.get("n"))}'
-             "</span>", f'<span class="num">USD {_num(e.get("total_usd")):,.2f}</span>']
+             "</span>", f'<span class="num">USD {finite(e.get("total_usd")):,.2f}</span>']
             for e in edges]
     return table(["From", "To", "Payments", "Total (USD)"], rows)
 
@@ -475,7 +460,7 @@ def _edge_table(edges: Sequence[Mapping]) -> str:
 def map_points(packet: Mapping) -> tuple[list[dict[str, Any]], list[Mapping]]:
     """Locations with coordinates (from the packet or the gazetteer) and those without."""
     placed, missing = [], []
-    for loc in _list(packet.get("locations")):
+    for loc in as_list(packet.get("locations")):
         lat, lon, approx = loc.get("lat"), loc.get("lon"), loc.get("approximate") is True
         if not _valid_latlon(lat, lon):
             found = locate(_s(loc.get("city")), _s(loc.get("region")), _s(loc.get("country")))
@@ -548,17 +533,17 @@ def _map_plot(placed: Sequence[Mapping]) -> str:
     out = [f'<svg class="map" viewBox="0 0 {_f(width)} {_f(height)}" width="{_f(width)}" '
            f'height="{_f(height)}" role="img" aria-label="Map of locations">']
     out += _grid(lon0, lon1, lat0, lat1, xy, width, height)
-    max_n = max((_num(p["loc"].get("n")) for p in placed), default=0.0) or 1.0
-    for p in sorted(placed, key=lambda p: (-_num(p["loc"].get("n")), p["lat"], p["lon"])):
+    max_n = max((finite(p["loc"].get("n")) for p in placed), default=0.0) or 1.0
+    for p in sorted(placed, key=lambda p: (-finite(p["loc"].get("n")), p["lat"], p["lon"])):
         x, y = xy(p["lat"], p["lon"])
-        r = 4 + 12 * math.sqrt(max(_num(p["loc"].get("n")), 0.0) / max_n)
+        r = 4 + 12 * math.sqrt(max(finite(p["loc"].get("n")), 0.0) / max_n)
         name = ", ".join(str(v) for v in (p["loc"].get("city"), p["loc"].get("region"),
                                            p["loc"].get("country")) if v)
         dash = ' stroke-dasharray="3,2"' if p["approx"] else ""
         out.append(f'<circle class="place" cx="{_f(x)}" cy="{_f(y)}" r="{_f(r)}" '
                    f'fill="#cb4335" fill-opacity="0.55" stroke="#78281f"{dash}>'
                    f"<title>{esc(name)}: {esc(p['loc'].get('n'))} transactions, USD "
-                   f"{_num(p['loc'].get('total_usd')):,.2f}</title></circle>"
+                   f"{finite(p['loc'].get('total_usd')):,.2f}</title></circle>"
                    f'<text x="{_f(x + r + 3)}" y="{_f(y + 4)}">{esc(clean(name, 30))}</text>')
     out.append("</svg>")
     return f"<figure>{''.join(out)}</figure>"
@@ -588,7 +573,7 @@ def _grid(lon0: float, lon1: float, lat0: float, lat1: float, xy: Any, width: fl
 def _location_table(locations: Sequence[Mapping]) -> str:
     rows = [[esc(loc.get("city")), esc(loc.get("region")), esc(loc.get("country")),
              esc(loc.get("lat")), esc(loc.get("lon")), f'<span class="num">{esc(loc.get("n"))}'
-             "</span>", f'<span class="num">USD {_num(loc.get("total_usd")):,.2f}</span>']
+             "</span>", f'<span class="num">USD {finite(loc.get("total_usd")):,.2f}</span>']
             for loc in locations]
     return table(["City", "Region", "Country", "Lat", "Lon", "Transactions", "Total (USD)"], rows)
 
@@ -598,7 +583,7 @@ def _location_table(locations: Sequence[Mapping]) -> str:
 
 def render_evidence(packet: Mapping) -> str:
     """Every transaction field; amounts exactly as booked, with their currency."""
-    txns = _list(packet.get("transactions"))
+    txns = as_list(packet.get("transactions"))
     if not txns:
         return section("evidence", empty("No evidence transactions."))
     extra = sorted({str(k) for t in txns for k in t if k not in TXN_FIELDS})
@@ -616,13 +601,13 @@ def _txn_cell(txn: Mapping, field: str) -> str:
     if field == "amount":
         return f'<span class="num">{esc(value)} {esc(txn.get("currency"))}</span>'
     if field == "amount_usd":
-        return f'<span class="num">{_num(value):,.2f}</span>'
+        return f'<span class="num">{finite(value):,.2f}</span>'
     return esc(value)
 
 
 def render_reasons(packet: Mapping) -> str:
     """Each alert: typology and title, band, sentence, observed/params tables, evidence ids."""
-    alerts = _list(packet.get("alerts"))
+    alerts = as_list(packet.get("alerts"))
     if not alerts:
         return section("reasons", empty("No alerts."))
     blocks = []
@@ -637,15 +622,15 @@ def render_reasons(packet: Mapping) -> str:
                         ("Window", f"{a.get('window_start') or ''} – {a.get('window_end') or ''}"),
                         ("Weight", a.get("weight")), ("FinCEN subtypes", a.get("fincen_subtypes")),
                         ("goAML indicators", a.get("goaml_indicators"))])
-            + "<h4>Observed</h4>" + kv_table(sorted(_map(a.get("observed")).items()))
-            + "<h4>Parameters</h4>" + kv_table(sorted(_map(a.get("params")).items()))
-            + f"<h4>Evidence</h4>{bullet_list(_strings(a.get('evidence_txn_ids')))}</article>")
+            + "<h4>Observed</h4>" + kv_table(sorted(as_map(a.get("observed")).items()))
+            + "<h4>Parameters</h4>" + kv_table(sorted(as_map(a.get("params")).items()))
+            + f"<h4>Evidence</h4>{bullet_list(as_strings(a.get('evidence_txn_ids')))}</article>")
     return section("reasons", "".join(blocks))
 
 
 def narrative_of(packet: Mapping) -> Mapping:
     """The packet's narrative when it has text, else a fresh draft."""
-    given = _map(packet.get("narrative"))
+    given = as_map(packet.get("narrative"))
     return given if str(given.get("text") or "").strip() else draft_narrative(packet)
 
 
@@ -660,10 +645,10 @@ def render_narrative(packet: Mapping) -> str:
 
 def render_filing(packet: Mapping) -> str:
     """Key term, FinCEN subtypes, goAML indicators, totals, dates."""
-    f = _map(packet.get("filing"))
+    f = as_map(packet.get("filing"))
     rows = [("Key term", f.get("key_term") or KEY_TERM),
-            ("FinCEN subtypes", ", ".join(_strings(f.get("fincen_subtypes")))),
-            ("goAML indicators", ", ".join(_strings(f.get("goaml_indicators")))),
+            ("FinCEN subtypes", ", ".join(as_strings(f.get("fincen_subtypes")))),
+            ("goAML indicators", ", ".join(as_strings(f.get("goaml_indicators")))),
             ("Total suspicious (USD)", f.get("total_suspicious_usd")),
             ("From", f.get("from_date")), ("To", f.get("to_date")),
             ("Continuing report", bool(f.get("continuing"))),
@@ -673,19 +658,20 @@ def render_filing(packet: Mapping) -> str:
 
 def render_stamp(packet: Mapping) -> str:
     """Version, catalogue hash, parameters, inputs with sha256, runs, built_at, redaction."""
-    stamp, redaction = _map(packet.get("stamp")), _map(packet.get("redaction"))
+    stamp, redaction = as_map(packet.get("stamp")), as_map(packet.get("redaction"))
     rows = [("txflags version", stamp.get("txflags_version")),
             ("Catalogue hash", stamp.get("catalogue_hash")), ("Built at", stamp.get("built_at")),
             ("Packet version", packet.get("packet_version")),
             ("Redaction profile", redaction.get("profile")),
-            ("Pseudonymised fields", ", ".join(_strings(redaction.get("pseudonymised"))))]
+            ("Pseudonymised fields", ", ".join(as_strings(redaction.get("pseudonymised"))))]
     inputs = [[esc(i.get("path")), f"<code>{esc(i.get('sha256'))}</code>"]
-              for i in _list(stamp.get("inputs"))]
+              for i in as_list(stamp.get("inputs"))]
+    params = sorted(as_map(stamp.get("parameters")).items())
     return section("stamp", kv_table(rows)
-                   + "<h3>Parameters</h3>" + kv_table(sorted(_map(stamp.get("parameters")).items()))
+                   + "<h3>Parameters</h3>" + kv_table(params)
                    + "<h3>Inputs</h3>" + (table(["Path", "sha256"], inputs) if inputs
                                           else empty("No inputs recorded."))
-                   + f"<h3>Runs</h3>{bullet_list(_strings(stamp.get('runs')))}")
+                   + f"<h3>Runs</h3>{bullet_list(as_strings(stamp.get('runs')))}")
 
 
 # --- the page -----------------------------------------------------------------------------
@@ -699,9 +685,9 @@ def _nav(has_notice: bool) -> str:
 
 def render_html(packet: Mapping) -> str:
     """The whole packet as one offline HTML5 document."""
-    case = _map(packet.get("case"))
+    case = as_map(packet.get("case"))
     case_id = clean(case.get("case_id"), 80) or "case"
-    profile = clean(_map(packet.get("redaction")).get("profile"), 40) or "unspecified"
+    profile = clean(as_map(packet.get("redaction")).get("profile"), 40) or "unspecified"
     notice = render_victim_notice(packet)
     body = [
         render_summary(packet), notice, render_parties(packet),

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from txflags.packets.fields import as_list, as_map, as_strings, case_facts
 from txflags.packets.html import (
     CASE_DATES,
     KYC_FIELDS,
@@ -80,16 +81,10 @@ def bullets(items: Iterable[Any]) -> str:
     return "\n".join(lines) if lines else "_none_"
 
 
-def _list(value: Any) -> list[Mapping]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
 
 
-def _map(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}
 
 
-def _strings(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
 
 
 def heading(sid: str) -> str:
@@ -97,26 +92,23 @@ def heading(sid: str) -> str:
 
 
 def md_summary(packet: Mapping) -> str:
-    case = _map(packet.get("case"))
-    facts = [("Case id", case.get("case_id")), ("Status", case.get("status")),
-             ("Priority", case.get("priority")), ("Risk score", case.get("risk_score")),
-             ("Alerts", case.get("n_alerts")),
-             ("Continuing activity", bool(case.get("continuing_activity")))]
+    case = as_map(packet.get("case"))
+    facts = case_facts(case)
     facts += [(label, case.get(key)) for key, label in CASE_DATES]
     return "\n\n".join([
         heading("summary"), inline(packet.get("summary")) or "_no summary_", kv(facts),
-        "**Priority reasons**", bullets(_strings(case.get("priority_reasons"))),
-        "**Families**", bullets(_strings(case.get("families"))),
-        "**Typologies**", bullets(_strings(case.get("typology_ids"))),
-        "**Detection runs**", bullets(_strings(case.get("runs")))])
+        "**Priority reasons**", bullets(as_strings(case.get("priority_reasons"))),
+        "**Families**", bullets(as_strings(case.get("families"))),
+        "**Typologies**", bullets(as_strings(case.get("typology_ids"))),
+        "**Detection runs**", bullets(as_strings(case.get("runs")))])
 
 
 def md_victim_notice(packet: Mapping) -> str:
-    victims = [p for p in _list(packet.get("parties")) if is_victim(p)]
+    victims = [p for p in as_list(packet.get("parties")) if is_victim(p)]
     if not victims:
         return ""
     notes = sorted({inline(p.get("victim_note")) for p in victims if p.get("victim_note")})
-    names = [f"{clean(_map(p.get('kyc')).get('name'), 120) or 'name not on file'} "
+    names = [f"{clean(as_map(p.get('kyc')).get('name'), 120) or 'name not on file'} "
              f"(account {clean(p.get('account_id'), 80)})" for p in victims]
     quote = [f"> **{len(victims)} account holder(s) in this case may be victims of human "
              "trafficking.** They are not subjects of this report."]
@@ -131,23 +123,23 @@ def _kyc_text(kyc: Mapping) -> str:
 
 
 def md_parties(packet: Mapping) -> str:
-    parties = _list(packet.get("parties"))
+    parties = as_list(packet.get("parties"))
     if not parties:
         return f"{heading('parties')}\n\n_No parties in this case._"
     rows = []
     for p in parties:
         subject = "possible victim — not a subject" if is_victim(p) else \
             ("yes" if p.get("is_subject") else "no")
-        rows.append([p.get("account_id"), _map(p.get("kyc")).get("name"),
+        rows.append([p.get("account_id"), as_map(p.get("kyc")).get("name"),
                      str(p.get("role") or "unknown").replace("_", " "), subject,
-                     "\n".join(_strings(p.get("role_reasons"))), p.get("risk_score"),
-                     ", ".join(_strings(p.get("families"))), _kyc_text(_map(p.get("kyc")))])
+                     "\n".join(as_strings(p.get("role_reasons"))), p.get("risk_score"),
+                     ", ".join(as_strings(p.get("families"))), _kyc_text(as_map(p.get("kyc")))])
     headers = ["Account", "Name", "Role", "Subject?", "Reasons", "Risk", "Families", "KYC"]
     return f"{heading('parties')}\n\n{md_table(headers, rows)}"
 
 
 def md_timeline(packet: Mapping) -> str:
-    events = sorted(_list(packet.get("timeline")),
+    events = sorted(as_list(packet.get("timeline")),
                     key=lambda e: (str(e.get("date")), str(e.get("account_id")),
                                    str(e.get("kind"))))
     if not events:
@@ -160,9 +152,9 @@ def md_timeline(packet: Mapping) -> str:
 
 
 def md_network(packet: Mapping) -> str:
-    network = _map(packet.get("network"))
+    network = as_map(packet.get("network"))
     nodes = {n["id"]: n for n in network_nodes(packet)}
-    edges = sorted(_list(network.get("edges")),
+    edges = sorted(as_list(network.get("edges")),
                    key=lambda e: (str(e.get("source")), str(e.get("target"))))
     if not edges:
         return f"{heading('network')}\n\n_No money flows recorded._"
@@ -193,7 +185,7 @@ def md_map(packet: Mapping) -> str:
 
 
 def md_evidence(packet: Mapping) -> str:
-    txns = _list(packet.get("transactions"))
+    txns = as_list(packet.get("transactions"))
     if not txns:
         return f"{heading('evidence')}\n\n_No evidence transactions._"
     extra = sorted({str(k) for t in txns for k in t if k not in TXN_FIELDS})
@@ -216,7 +208,7 @@ def md_evidence(packet: Mapping) -> str:
 
 
 def md_reasons(packet: Mapping) -> str:
-    alerts = _list(packet.get("alerts"))
+    alerts = as_list(packet.get("alerts"))
     if not alerts:
         return f"{heading('reasons')}\n\n_No alerts._"
     blocks = [heading("reasons")]
@@ -230,9 +222,9 @@ def md_reasons(packet: Mapping) -> str:
                 ("Window", f"{text(a.get('window_start'))} – {text(a.get('window_end'))}"),
                 ("Weight", a.get("weight")), ("FinCEN subtypes", a.get("fincen_subtypes")),
                 ("goAML indicators", a.get("goaml_indicators"))]),
-            "**Observed**", kv(sorted(_map(a.get("observed")).items())),
-            "**Parameters**", kv(sorted(_map(a.get("params")).items())),
-            "**Evidence**: " + (", ".join(inline(i) for i in _strings(a.get("evidence_txn_ids")))
+            "**Observed**", kv(sorted(as_map(a.get("observed")).items())),
+            "**Parameters**", kv(sorted(as_map(a.get("params")).items())),
+            "**Evidence**: " + (", ".join(inline(i) for i in as_strings(a.get("evidence_txn_ids")))
                                 or "none"),
         ]
     return "\n\n".join(blocks)
@@ -245,11 +237,11 @@ def md_narrative(packet: Mapping) -> str:
 
 
 def md_filing(packet: Mapping) -> str:
-    f = _map(packet.get("filing"))
+    f = as_map(packet.get("filing"))
     return f"{heading('filing')}\n\n" + kv([
         ("Key term", f.get("key_term") or KEY_TERM),
-        ("FinCEN subtypes", ", ".join(_strings(f.get("fincen_subtypes")))),
-        ("goAML indicators", ", ".join(_strings(f.get("goaml_indicators")))),
+        ("FinCEN subtypes", ", ".join(as_strings(f.get("fincen_subtypes")))),
+        ("goAML indicators", ", ".join(as_strings(f.get("goaml_indicators")))),
         ("Total suspicious (USD)", f.get("total_suspicious_usd")),
         ("From", f.get("from_date")), ("To", f.get("to_date")),
         ("Continuing report", bool(f.get("continuing"))),
@@ -257,24 +249,24 @@ def md_filing(packet: Mapping) -> str:
 
 
 def md_stamp(packet: Mapping) -> str:
-    stamp, redaction = _map(packet.get("stamp")), _map(packet.get("redaction"))
-    inputs = [[i.get("path"), i.get("sha256")] for i in _list(stamp.get("inputs"))]
+    stamp, redaction = as_map(packet.get("stamp")), as_map(packet.get("redaction"))
+    inputs = [[i.get("path"), i.get("sha256")] for i in as_list(stamp.get("inputs"))]
     return "\n\n".join([
         heading("stamp"),
         kv([("txflags version", stamp.get("txflags_version")),
             ("Catalogue hash", stamp.get("catalogue_hash")), ("Built at", stamp.get("built_at")),
             ("Packet version", packet.get("packet_version")),
             ("Redaction profile", redaction.get("profile")),
-            ("Pseudonymised fields", ", ".join(_strings(redaction.get("pseudonymised"))))]),
-        "**Parameters**", kv(sorted(_map(stamp.get("parameters")).items())),
+            ("Pseudonymised fields", ", ".join(as_strings(redaction.get("pseudonymised"))))]),
+        "**Parameters**", kv(sorted(as_map(stamp.get("parameters")).items())),
         "**Inputs**", md_table(["Path", "sha256"], inputs) if inputs else "_none_",
-        "**Runs**", bullets(_strings(stamp.get("runs")))])
+        "**Runs**", bullets(as_strings(stamp.get("runs")))])
 
 
 def render_markdown(packet: Mapping) -> str:
     """The whole packet as one Markdown document."""
-    case_id = inline(_map(packet.get("case")).get("case_id")) or "case"
-    profile = inline(_map(packet.get("redaction")).get("profile")) or "unspecified"
+    case_id = inline(as_map(packet.get("case")).get("case_id")) or "case"
+    profile = inline(as_map(packet.get("redaction")).get("profile")) or "unspecified"
     parts = [f"# Case packet {case_id}",
              f"{KEY_TERM} · draft for FIU analysts · redaction profile: {profile}",
              md_summary(packet), md_victim_notice(packet), md_parties(packet),

@@ -10,7 +10,6 @@ The output depends on the packet only: no clock, no randomness, stable ordering.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from txflags.packets.fields import finite
 from txflags.packets.model import KEY_TERM, Narrative
 
 #: FinCEN SAR narrative limit (5 blocks; schemas/README.md §3.7).
@@ -223,13 +223,8 @@ def usd(value: float) -> str:
     return f"USD {value:,.2f}"
 
 
-def usd_value(value: Any) -> float:
-    """A finite float, 0.0 for anything else."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return number if math.isfinite(number) else 0.0
+
+usd_value = finite  # a finite float, 0.0 for anything else
 
 
 def currency_totals(transactions: Iterable[Mapping]) -> tuple[dict[str, Decimal], int]:
