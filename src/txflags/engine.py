@@ -951,8 +951,9 @@ def detect(
                 pl.lit(c.t.family).alias("family"),
             ).unique("account_id")
             mine = frame.lazy()
-            if report_from is not None:
-                mine = mine.filter(pl.col("window_end") >= report_from)
+            if report_from is not None:  # account-scope hits have no window: keep them
+                mine = mine.filter(pl.col("window_end").is_null()
+                                   | (pl.col("window_end") >= report_from))
             if focus_df is not None:
                 mine = mine.join(focus_df.lazy(), on="account_id", how="semi")
             rows_for = c.selected if selected is None else selected.lazy()
