@@ -141,6 +141,9 @@ def test_filings_need_a_filer_config(world, tmp_path: Path):
                    "-o", str(tmp_path / "x.xml"))
     assert proc.returncode == 2 and "filer-template" in proc.stderr
     assert not (tmp_path / "x.xml").exists()
+    several = run_cli("packets", "export", "--top", "2", "--store", str(world["store"]), "-f",
+                      "html", "-o", str(tmp_path / "two.html"))
+    assert several.returncode == 2 and "folder" in several.stderr
     template = run_cli("packets", "filer-template")
     assert template.returncode == 0 and "legal_name" in template.stdout
 

@@ -131,6 +131,7 @@ def test_closed_case_is_suppressed_unless_it_escalates(extra, flag_risk, expect)
     (after,) = _cases(db)
     assert after["case_id"] == case["case_id"]  # never a duplicate case
     assert after["status"] == ("open" if expect == "reopened" else "closed-false-positive")
+    assert (after["suppressed_until"] is None) == (expect == "reopened")
 
 
 def test_suppression_ends():

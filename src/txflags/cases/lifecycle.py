@@ -145,7 +145,7 @@ def _plan_group(
         "n_truncated": max(int(case.get("n_truncated") or 0), g.truncated),
     })
     if kind == "reopened":
-        case["status"] = "open"
+        case.update(status="open", suppressed_until=None)
     plan.cases[case_id] = case
     for m in g.members:
         planned[m] = case_id

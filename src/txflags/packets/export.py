@@ -143,6 +143,8 @@ def export(
         return [write_fincen_batch(path, packets, opts.filer,  # type: ignore[arg-type]
                                    attachments=opts.attachments, filing_date=filed)]
     single = len(case_ids) == 1 and not target.is_dir() and bool(target.suffix)
+    if len(case_ids) > 1 and target.suffix and not target.is_dir():
+        raise InputError(f"--out {target}: several cases need a folder (one file per case)")
     for p in packets:
         path = target if single else target / f"{p['case']['case_id']}{ext}"
         files[path] = _bytes_writer(render(p, opts))
