@@ -67,6 +67,7 @@ def scan_command(
     store. Re-running the same batch changes nothing. Alerts are results: exit 0. Unless
     --no-models, the anomaly models score the batch's accounts (risk.parquet gains
     anomaly_score and anomaly_reasons) and learn the night; their state lives in STORE/models.
+    Flagged accounts and the accounts tied to them become cases in the store (`txflags cases`).
     """
     params, risk_cfg = load_profile(profile)
     models_cfg = load_models_profile(profile)

@@ -114,14 +114,25 @@ def assemble(risk: pl.DataFrame, links: pl.DataFrame, cfg: CaseConfig | None = N
     for node in uf.parent:
         by_root.setdefault(uf.find(node), []).append(node)
     score = dict(risk.select("account_id", "risk_score").iter_rows())
+    # the links of each component, partitioned once (not filtered once per group)
+    root_of = {n: uf.find(n) for n in uf.parent}
+    tagged = usable.with_columns(
+        pl.col("source").replace_strict(root_of, default=None, return_dtype=pl.String)
+        .alias("_root"))
+    by_root_links = tagged.partition_by("_root", as_dict=True, include_key=False)
+    empty = usable.clear()
     groups: list[Group] = []
-    for members in by_root.values():
+    for root, members in by_root.items():
         group_seeds = sorted(seeds.intersection(members))
         if not group_seeds:
             continue
+        comp_links = by_root_links.get((root,), empty)
         for part, dropped in _cap(members, seeds, score, cfg.max_parties):
-            ids = pl.Series(part).implode()
-            glinks = usable.filter(pl.col("source").is_in(ids) & pl.col("target").is_in(ids))
+            glinks = comp_links
+            if dropped or len(part) < len(members):
+                ids = pl.Series(part).implode()
+                glinks = comp_links.filter(pl.col("source").is_in(ids)
+                                           & pl.col("target").is_in(ids))
             groups.append(Group(tuple(sorted(part)), tuple(sorted(seeds.intersection(part))),
                                 glinks, dropped))
     return sorted(groups, key=lambda g: g.seeds[0])

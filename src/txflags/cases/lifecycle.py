@@ -65,9 +65,13 @@ def plan_night(
     risk = {r["account_id"]: r for r in night.risk.filter(
         pl.col("account_id").is_in(pl.Series(members).implode())).iter_rows(named=True)}
     alerts = night.alerts.filter(pl.col("account_id").is_in(pl.Series(members).implode()))
+    by_account = alerts.partition_by("account_id", as_dict=True)
+    empty = alerts.clear()
     planned_by_account: dict[str, str] = {}
     for g in groups:
-        _plan_group(g, night, db, cfg, plan, owned, planned_by_account, kyc, risk, alerts)
+        parts = [by_account[(m,)] for m in g.members if (m,) in by_account]
+        ga = pl.concat(parts) if parts else empty
+        _plan_group(g, night, db, cfg, plan, owned, planned_by_account, kyc, risk, ga)
     return plan
 
 
@@ -80,10 +84,9 @@ def _kyc(accounts: pl.DataFrame, members: list[str]) -> dict[str, dict[str, Any]
 def _plan_group(
     g: Group, night: Night, db: sqlite3.Connection, cfg: CaseConfig, plan: records.CasePlan,
     owned: dict[str, list[str]], planned: dict[str, str], kyc: dict[str, dict[str, Any]],
-    risk: dict[str, dict[str, Any]], all_alerts: pl.DataFrame,
+    risk: dict[str, dict[str, Any]], ga: pl.DataFrame,
 ) -> None:
-    ids = pl.Series(list(g.members)).implode()
-    ga = all_alerts.filter(pl.col("account_id").is_in(ids))
+    """Plan one group's writes; ``ga``: the alerts of the group's members."""
     first = ga["window_start"].min() if ga.height else None
     last = ga["window_end"].max() if ga.height else None
     last = last or night.as_of
@@ -135,7 +138,7 @@ def _plan_group(
     last_s = max(filter(None, [case.get("last_activity"), last.isoformat()]), default=None)
     all_typ = sorted(prev_typ | set(typologies))
     priority, reasons = _priority(case_risk, roles, all_typ, sorted(prev_fams | set(families)),
-                                  night, g, kind, case.get("status"))
+                                  night, g, kind, case.get("status"), risk)
     case.update({
         "updated_on": night.as_of.isoformat(), "updated_run": night.run_id,
         "first_activity": first_s, "last_activity": last_s, "risk_score": case_risk,
@@ -207,12 +210,12 @@ def _escalation(
 
 
 def _priority(
-    risk: float, roles: dict[str, PartyRole], typologies: list[str], families: list[str],
-    night: Night, g: Group, kind: str, status: str | None,
+    case_risk: float, roles: dict[str, PartyRole], typologies: list[str], families: list[str],
+    night: Night, g: Group, kind: str, status: str | None, risk: dict[str, dict[str, Any]],
 ) -> tuple[float, list[str]]:
     """A score to rank cases by, with its reasons in words."""
-    score = risk
-    reasons = [f"risk {risk:.1f} over {len(g.members)} account(s), {len(families)} "
+    score = case_risk
+    reasons = [f"risk {case_risk:.1f} over {len(g.members)} account(s), {len(families)} "
                f"indicator famil{'y' if len(families) == 1 else 'ies'}"]
     hw = sorted(set(typologies) & night.high_weight)
     if hw:
@@ -225,12 +228,11 @@ def _priority(
     elif ages and ages[0] < 21:
         score += 3
         reasons.append(f"young likely victim (age {ages[0]})")
-    if "anomaly_score" in night.risk.columns:
-        an = night.risk.filter(pl.col("account_id").is_in(pl.Series(list(g.members)).implode()))
-        top = an["anomaly_score"].max()
-        if top is not None and float(top) >= 0.9:  # type: ignore[arg-type]
-            score += 2
-            reasons.append(f"anomaly score {float(top):.2f} on a party")  # type: ignore[arg-type]
+    anomalies = [float(a) for m in g.members
+                 if (a := risk.get(m, {}).get("anomaly_score")) is not None]
+    if anomalies and max(anomalies) >= 0.9:
+        score += 2
+        reasons.append(f"anomaly score {max(anomalies):.2f} on a party")
     if kind == "continuing" and status == "filed":
         score += 2
         reasons.append("continuing activity after a filing")
