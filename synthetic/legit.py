@@ -422,6 +422,12 @@ def _business(ctx: Ctx, rng: np.random.Generator, mask: np.ndarray) -> None:
     # ACH settlement; about a third take cards through the bank's own terminals, whose sales
     # post one by one on the card channel during opening hours
     direct = rng.random(len(idx)) < 0.35
+    # a venue whose card sales a scheme already writes (its night-heavy takings, LIF-02) gets no
+    # second, daytime stream: that would count its takings twice
+    members = ctx.truth.members
+    venue = np.array([i in members and "lifestyle.after_hours_venue" in members[i].typologies
+                      for i in idx.tolist()], dtype=bool)
+    direct &= ~venue
     cust, day = periodic(idx, np.zeros(len(idx), dtype=np.int64), 1, ctx.days)
     wd = (day + ctx.start.weekday()) % 7
     keep = wd < 6
