@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.packets.strategies import packets
+from tests.support import ROOT
 from txflags.errors import InputError
 from txflags.packets.filer import FilerConfig, GoamlCodes
 from txflags.packets.goaml import goaml_amount, goaml_datetime, goaml_xml, reason_text
@@ -20,7 +20,7 @@ from txflags.packets.validate import GOAML_XSDS, clean_text, goaml_schema, valid
 FILER = FilerConfig.example()
 WHEN = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 SCHEMAS = ["5.0.1", "5.0.2-uae"]
-SHARED = Path("/work/shared/schemas/samples")
+SHARED = ROOT.parent / "shared" / "schemas" / "samples"  # ../shared, as in CI
 SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
