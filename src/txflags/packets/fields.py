@@ -3,6 +3,7 @@ someone edited: a field can be missing, null or of the wrong type)."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -38,3 +39,14 @@ def case_facts(case: Mapping) -> list[tuple[str, Any]]:
             ("Priority", case.get("priority")), ("Risk score", case.get("risk_score")),
             ("Alerts", case.get("n_alerts")),
             ("Continuing activity", bool(case.get("continuing_activity")))]
+
+
+def plain_text(value: Any) -> str:
+    """Plain text of a packet value: None -> "", booleans yes/no, containers as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return str(value)

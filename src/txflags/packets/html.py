@@ -8,13 +8,19 @@ opened on an air-gapped analyst machine and printed. Every value from the packet
 from __future__ import annotations
 
 import html
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from txflags.packets.fields import as_list, as_map, as_strings, case_facts, finite
+from txflags.packets.fields import (
+    as_list,
+    as_map,
+    as_strings,
+    case_facts,
+    finite,
+    plain_text,
+)
 from txflags.packets.geo import locate
 from txflags.packets.model import KEY_TERM
 from txflags.packets.narrative import clean, currency_totals, draft_narrative, is_victim, money
@@ -86,16 +92,10 @@ def esc(value: Any) -> str:
     """HTML-escaped text of any packet value (None -> empty); lone surrogates replaced."""
     if value is None:
         return ""
-    text = value if isinstance(value, str) else _plain(value)
+    text = value if isinstance(value, str) else plain_text(value)
     return html.escape(text.encode("utf-8", "replace").decode("utf-8"), quote=True)
 
 
-def _plain(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    return str(value)
 
 
 

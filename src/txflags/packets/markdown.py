@@ -6,11 +6,11 @@ The network becomes an edge table and the map a location table. Table cells are 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from txflags.packets.fields import as_list, as_map, as_strings, case_facts
+from txflags.packets.fields import plain_text as text
 from txflags.packets.html import (
     CASE_DATES,
     KYC_FIELDS,
@@ -26,15 +26,6 @@ from txflags.packets.narrative import clean, currency_totals, is_victim, money, 
 _MD_SPECIAL = frozenset("\\`*_{}[]<>#|~!")
 
 
-def text(value: Any) -> str:
-    """Plain text of a packet value (None -> empty, containers as JSON)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    return str(value)
 
 
 def escape_md(raw: str) -> str:
