@@ -436,6 +436,28 @@ class _Partial:
     daily: pl.LazyFrame | None = None  # the computed parts, when already collected
 
 
+def _windows_ending_from(
+    frame: pl.LazyFrame, report_from: date, window: int, aggs: list[pl.Expr]
+) -> pl.LazyFrame:
+    """``aggs`` over each ``window``-day window of ``frame`` (rows or account-days, with a
+    ``day`` column) that ends on a day of ``frame`` from ``report_from`` on: one group-by per
+    (account, window end) instead of a rolling pass over every day."""
+    ends = (
+        frame.filter(pl.col("day") >= report_from)
+        .select("account_id", pl.col("day").alias("window_end"))
+        .unique()
+    )
+    return (
+        frame.join(ends, on="account_id")
+        .filter(
+            (pl.col("day") <= pl.col("window_end"))
+            & (pl.col("day") > pl.col("window_end") - pl.duration(days=window))
+        )
+        .group_by("account_id", "window_end")
+        .agg(*aggs)
+    )
+
+
 def _compile(
     t: Typology,
     rows: pl.LazyFrame,
@@ -514,19 +536,7 @@ def _compile(
             stored = partial.stored.select(mine.collect_schema().names())  # type: ignore[union-attr]
             mine = pl.concat([keep(stored), mine], how="vertical")
         if ends_only:
-            ends = (
-                mine.filter(pl.col("day") >= report_from)
-                .select("account_id", pl.col("day").alias("window_end"))
-            )
-            frame = (
-                mine.join(ends, on="account_id")
-                .filter(
-                    (pl.col("day") <= pl.col("window_end"))
-                    & (pl.col("day") > pl.col("window_end") - pl.duration(days=window))
-                )
-                .group_by("account_id", "window_end")
-                .agg(*combine)
-            )
+            frame = _windows_ending_from(mine, report_from, window, combine)
         else:  # a long batch: roll over account-days instead of rows
             frame = (
                 mine.sort("account_id", "day")
@@ -540,22 +550,8 @@ def _compile(
         # evidence: the focus accounts' selected rows (raw rows are kept for that)
     elif window and ends_only and report_from is not None:
         # only windows ending in the report days: one group-by per (account, end day)
-        ends = (
-            selected.filter(pl.col("day") >= report_from)
-            .select("account_id", pl.col("day").alias("window_end"))
-            .unique()
-        )
-        frame = (
-            selected.join(ends, on="account_id")
-            .filter(
-                (pl.col("day") <= pl.col("window_end"))
-                & (pl.col("day") > pl.col("window_end") - pl.duration(days=window))
-            )
-            .group_by("account_id", "window_end")
-            .agg(*aggs)
-            .with_columns(
-                (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start")
-            )
+        frame = _windows_ending_from(selected, report_from, window, aggs).with_columns(
+            (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start")
         )
     elif window:
         frame = (
