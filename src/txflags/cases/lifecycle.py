@@ -114,15 +114,17 @@ def _plan_group(
             "score_at_disposition": None, "filed_on": None, "document_number": None,
             "suppressed_until": None,
         }
-        kind, note, known_parties = "opened", f"{len(g.seeds)} flagged account(s)", set()
+        kind, note = "opened", f"{len(g.seeds)} flagged account(s)"
+        added_run: dict[str, str] = {}
     else:
         case = dict(plan.cases.get(target) or records.load_case(db, target) or {})
         case_id = target
         known = records.case_alert_ids(db, case_id) | {a for c, a, _ in plan.alerts if c == case_id}
-        known_parties = {p["account_id"] for p in records.case_parties(db, case_id)} | {
-            a for (c, a) in plan.parties if c == case_id}
+        # when each known party joined: from the store, or from an earlier group tonight
+        added_run = {p["account_id"]: p["added_run"] for p in records.case_parties(db, case_id)}
+        added_run |= {a: row["added_run"] for (c, a), row in plan.parties.items() if c == case_id}
         new_alerts -= known
-        new_members = set(g.members) - known_parties
+        new_members = set(g.members) - set(added_run)
         if not new_alerts and not new_members:
             for m in g.members:
                 planned[m] = case_id
@@ -154,7 +156,7 @@ def _plan_group(
         planned[m] = case_id
         plan.parties[(case_id, m)] = _party_row(case_id, m, roles[m], risk.get(m, {}),
                                                 kyc.get(m, {}), m in g.seeds, night.run_id,
-                                                m in known_parties, db)
+                                                added_run.get(m, night.run_id))
     plan.alerts += [(case_id, a, night.run_id) for a in sorted(new_alerts)]
     plan.links += [(case_id, s, t, k, int(n), float(usd))
                    for s, t, k, n, usd in g.links.select("source", "target", "kind", "n",
@@ -162,7 +164,7 @@ def _plan_group(
     plan.activity.append({
         "case_id": case_id, "run_id": night.run_id, "as_of": night.as_of.isoformat(),
         "kind": kind, "new_alerts": len(new_alerts),
-        "new_parties": len(set(g.members) - known_parties), "note": note,
+        "new_parties": len(set(g.members) - set(added_run)), "note": note,
     })
 
 
@@ -243,15 +245,8 @@ def _priority(
 
 def _party_row(
     case_id: str, account: str, role: PartyRole, risk: dict[str, Any], kyc: dict[str, Any],
-    flagged: bool, run_id: str, known: bool, db: sqlite3.Connection,
+    flagged: bool, run_id: str, added: str,
 ) -> dict[str, Any]:
-    added = run_id
-    if known:
-        found = db.execute(
-            "SELECT added_run FROM case_parties WHERE case_id = ? AND account_id = ?",
-            (case_id, account),
-        ).fetchone()
-        added = found[0] if found else run_id
     return {
         "case_id": case_id, "account_id": account, "customer_id": kyc.get("customer_id"),
         "role": role.role, "is_subject": int(role.is_subject),
