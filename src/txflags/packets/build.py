@@ -19,7 +19,7 @@ import polars as pl
 from txflags import __version__
 from txflags.cases import book
 from txflags.cases.assemble import CaseConfig
-from txflags.cases.records import loads, rows
+from txflags.cases.records import rows
 from txflags.catalogue import load_catalogue
 from txflags.packets.geo import locate
 from txflags.packets.model import KEY_TERM, PACKET_VERSION, VICTIM_NOTE, Packet
@@ -297,4 +297,4 @@ def top_case_ids(store: str | Path | Store, n: int, statuses: list[str] | None =
     return [c["case_id"] for c in book.list_cases(store, statuses, limit=n)]
 
 
-__all__ = ["build_packet", "decimal_text", "loads", "top_case_ids"]
+__all__ = ["build_packet", "decimal_text", "top_case_ids"]

@@ -141,7 +141,7 @@ def export(
         many = len(case_ids) > 1 and not target.suffix
         path = target / "sar-batch.xml" if target.is_dir() or many else target
         return [write_fincen_batch(path, packets, opts.filer,  # type: ignore[arg-type]
-                                   attachments=opts.attachments, filing_date=filed)]
+                                   attachments=opts.attachments, filing_date=filed, xml=xml)]
     single = len(case_ids) == 1 and not target.is_dir() and bool(target.suffix)
     if len(case_ids) > 1 and target.suffix and not target.is_dir():
         raise InputError(f"--out {target}: several cases need a folder (one file per case)")

@@ -548,13 +548,16 @@ def _zip_bytes(xml_name: str, xml: bytes, files: dict[str, bytes]) -> bytes:
 
 
 def write_fincen_batch(path: str | Path, packets: Sequence[Packet], filer: FilerConfig, *,
-                       attachments: bool = False, filing_date: date | None = None) -> Path:
+                       attachments: bool = False, filing_date: date | None = None,
+                       xml: bytes | None = None) -> Path:
     """Write the batch atomically: ``.xml``, or a ``.zip`` (XML + CSVs) with attachments.
 
-    Returns the path written (the suffix becomes ``.zip`` when attachments are on).
+    ``xml``: the batch already built (and validated) from the same arguments; built here if
+    not given. Returns the path written (the suffix becomes ``.zip`` when attachments are on).
     """
     target = Path(path)
-    xml = fincen_sar_xml(packets, filer, attachments=attachments, filing_date=filing_date)
+    if xml is None:
+        xml = fincen_sar_xml(packets, filer, attachments=attachments, filing_date=filing_date)
     if not attachments:
         _write_atomic(target, xml)
         return target
