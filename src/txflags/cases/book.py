@@ -91,8 +91,7 @@ def show_case(store: str | Path | Store, case_id: str, cfg: CaseConfig | None = 
                                 "ORDER BY as_of, run_id", (case_id,))
         events = records.rows(db, "SELECT at, status, note, suppressed_until, document_number "
                               "FROM case_events WHERE case_id = ? ORDER BY event_id", (case_id,))
-    active = list_cases(st, cfg=cfg)
-    rank = next((c["priority"] for c in active if c["case_id"] == case_id), None)
+    rank = _rank(st, case) if case["status"] in records.ACTIVE else None
     out = _decode(case, cfg)
     out.update(priority=rank, alert_ids=alerts, links=links, activity=activity, events=events)
     out["parties"] = [
@@ -102,6 +101,18 @@ def show_case(store: str | Path | Store, case_id: str, cfg: CaseConfig | None = 
         for p in parties
     ]
     return out
+
+
+def _rank(st: Store, case: dict[str, Any]) -> int:
+    """The case's place in ``list_cases`` (active cases by priority score, then id)."""
+    marks = ",".join("?" * len(records.ACTIVE))
+    with st.connect() as db:
+        (ahead,) = db.execute(
+            f"SELECT count(*) FROM cases WHERE status IN ({marks}) AND (priority_score > ? OR "
+            "(priority_score = ? AND case_id < ?))",
+            (*records.ACTIVE, case["priority_score"], case["priority_score"], case["case_id"]),
+        ).fetchone()
+    return int(ahead) + 1
 
 
 def set_disposition(
