@@ -83,6 +83,19 @@ class Context:
         return value
 
 
+def attach(rows: pl.LazyFrame, new: pl.LazyFrame) -> pl.LazyFrame:
+    """``rows`` with the columns of ``new`` beside them; ``new`` has one row per row of ``rows``,
+    in the same order. Unlike a join, this never gathers the (wide) row frame again."""
+    return pl.concat([rows, new], how="horizontal")
+
+
+def lookup(rows: pl.LazyFrame, on: list[str], table: pl.LazyFrame) -> pl.LazyFrame:
+    """``rows`` left-joined with ``table`` (unique on ``on``): the join runs on the key columns
+    only and its result is attached, in row order (null where no key matches)."""
+    new = rows.select(on).join(table, on=on, how="left", maintain_order="left").drop(on)
+    return attach(rows, new)
+
+
 def local_time(ts: pl.Expr, tz: pl.Expr, zones: Iterable[str]) -> pl.Expr:
     """Naive local datetime of UTC ``ts`` in the per-row IANA zone ``tz`` (UTC when null).
 
@@ -122,7 +135,7 @@ def build_rows(
     acct = accounts.select(
         "account_id", *[pl.col(src).alias(dst) for dst, src in ACCOUNT_ATTRS.items()]
     )
-    rows = txns.join(acct, on="account_id", how="left")
+    rows = lookup(txns, ["account_id"], acct.unique("account_id", keep="first"))
     local = local_time(pl.col("ts"), pl.col("timezone"), zones)
     rows = rows.with_columns(local.alias("local_ts")).with_columns(
         pl.col("local_ts").dt.date().alias("day"),
@@ -150,8 +163,8 @@ def build_rows(
 def _with_next_outflow(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Add the fwd_* columns: for inflows, the account's next outflow (strictly later ts).
 
-    The as-of join runs on narrow (key) frames and is joined back by row number, so the wide
-    row frame is never sorted."""
+    The as-of join runs on narrow (key) frames and is looked up by row number, so the wide
+    row frame is never sorted or gathered."""
     rows = rows.with_row_index("_row").cache()  # one numbering for both branches
     outs = (
         rows.filter(pl.col("direction") == "out")
@@ -187,7 +200,7 @@ def _with_next_outflow(rows: pl.LazyFrame) -> pl.LazyFrame:
             *fwd,
         )
     )
-    return rows.join(matched, on="_row", how="left", maintain_order="left").drop("_row")
+    return lookup(rows, ["_row"], matched).drop("_row")
 
 
 def build_accounts(accounts: pl.LazyFrame, as_of: date) -> pl.LazyFrame:

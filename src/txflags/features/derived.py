@@ -1,7 +1,8 @@
 """Derived row features: per-row columns that need other rows (other accounts, later rows).
 
-They run on the whole row context before the typology's own row filter, so a rule can filter
-on them. ``where`` arguments restrict which rows feed the feature.
+Each adds a column to ``rows`` (the typology's candidate rows, already cut by the parts of its
+row filter that read only stored columns) computed from ``ctx.rows`` (every row the typology
+reads), so a rule can filter on them. ``where`` arguments restrict which rows feed the feature.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import polars as pl
 
 from txflags.features.context import Context
 from txflags.features.registry import feature
+
+
+def _lookup(rows: pl.LazyFrame, on: list[str], table: pl.LazyFrame) -> pl.LazyFrame:
+    return rows.join(table, on=on, how="left", maintain_order="left")
 
 
 def _window_degree(rows: pl.LazyFrame, key: str, of: str, days: int | None) -> pl.LazyFrame:
@@ -39,12 +44,10 @@ def key_degree(
     """Hub in-degree: for the row's ``key`` (e.g. a beneficiary or device), the most distinct
     ``of`` values (e.g. customers) seen with it within any ``window_days``-day window, over rows
     meeting ``where``. Rows without the key get 0."""
-    src = rows.filter(ctx.cond(where) & pl.col(key).is_not_null())
+    src = ctx.rows.filter(ctx.cond(where) & pl.col(key).is_not_null())
     days = ctx.arg(window_days)
     deg = _window_degree(src, key, of, days).rename({"_deg": name})
-    return rows.join(deg, on=key, how="left").with_columns(
-        pl.col(name).fill_null(0).cast(pl.Int64)
-    )
+    return _lookup(rows, [key], deg).with_columns(pl.col(name).fill_null(0).cast(pl.Int64))
 
 
 @feature("derived")
@@ -52,11 +55,54 @@ def distinct_per_day(
     rows: pl.LazyFrame, ctx: Context, name: str, column: str, where: list | None = None
 ) -> pl.LazyFrame:
     """Distinct values of ``column`` the account used that local day (rows meeting ``where``)."""
-    src = rows.filter(ctx.cond(where))
+    src = ctx.rows.filter(ctx.cond(where))
     per = src.group_by("account_id", "day").agg(pl.col(column).drop_nulls().n_unique().alias(name))
-    return rows.join(per, on=["account_id", "day"], how="left").with_columns(
+    return _lookup(rows, ["account_id", "day"], per).with_columns(
         pl.col(name).fill_null(0).cast(pl.Int64)
     )
+
+
+def match_asof(
+    rows: pl.LazyFrame,
+    ctx: Context,
+    where: list | None,
+    strategy: str,
+    outputs: dict[str, tuple[str, str]],
+) -> pl.LazyFrame:
+    """For each row, the account's nearest strictly later (``forward``) or earlier
+    (``backward``) row meeting ``where``; adds one column per ``outputs`` entry: name ->
+    ("lag", _) hours between the two rows, or ("value", column) that row's column.
+
+    One as-of join on narrow (key) frames serves every output; the wide row frame is joined
+    with its result once, never sorted."""
+    wanted = sorted({c for kind, c in outputs.values() if kind == "value"})
+    other = (
+        ctx.rows.filter(ctx.cond(where))
+        .select("account_id", pl.col("ts").alias("_m_ts"), pl.col("txn_id").alias("_m"),
+                *[pl.col(c).alias(f"_m_{c}") for c in wanted])
+        .sort("_m_ts", "_m")
+    )
+    lag = (pl.col("_m_ts") - pl.col("ts")).dt.total_microseconds().abs() / 3.6e9
+    rows = rows.with_row_index("_r")
+    matched = (
+        rows.select("_r", "account_id", "ts", "txn_id")
+        .sort("ts", "txn_id")
+        .join_asof(
+            other,
+            left_on="ts",
+            right_on="_m_ts",
+            by="account_id",
+            strategy=strategy,  # type: ignore[arg-type]
+            allow_exact_matches=False,
+            check_sortedness=False,  # sorted just above
+        )
+        .select(
+            "_r",
+            *[(lag if kind == "lag" else pl.col(f"_m_{col}")).alias(name)
+              for name, (kind, col) in outputs.items()],
+        )
+    )
+    return _lookup(rows, ["_r"], matched).drop("_r")
 
 
 def _match_asof(
@@ -68,27 +114,17 @@ def _match_asof(
     value: str,
     column: str = "amount_usd",
 ) -> pl.LazyFrame:
-    cols = {"_m_ts": pl.col("ts"), "_m_usd": pl.col(column)}
-    other = (
-        rows.filter(ctx.cond(where))
-        .select("account_id", *[e.alias(k) for k, e in cols.items()], pl.col("txn_id").alias("_m"))
-        .sort("_m_ts", "_m")
-    )
-    joined = rows.sort("ts", "txn_id").join_asof(
-        other,
-        left_on="ts",
-        right_on="_m_ts",
-        by="account_id",
-        strategy=strategy,  # type: ignore[arg-type]
-        allow_exact_matches=False,
-        check_sortedness=False,  # sorted just above
-    )
-    if value == "lag":
-        lag = (pl.col("_m_ts") - pl.col("ts")).dt.total_microseconds().abs() / 3.6e9
-        out = lag.alias(name)
-    else:
-        out = pl.col("_m_usd").alias(name)
-    return joined.with_columns(out).drop("_m_ts", "_m_usd", "_m")
+    return match_asof(rows, ctx, where, strategy, {name: ("lag", "") if value == "lag"
+                                                    else ("value", column)})
+
+
+#: Features that read the nearest matching row (``match_asof``): name -> (strategy, output).
+MATCH_FEATURES = {
+    "next_match_lag_h": ("forward", "lag"),
+    "next_match_usd": ("forward", "usd"),
+    "next_match_value": ("forward", "value"),
+    "prev_match_lag_h": ("backward", "lag"),
+}
 
 
 @feature("derived")
@@ -135,7 +171,7 @@ def cp_prior_hits(
         hits = hits.filter(pl.col("family").is_in(list(families)))
     per = hits.group_by("account_id").agg(pl.col("typology_id").n_unique().alias(name))
     per = per.rename({"account_id": "counterparty_id"})
-    return rows.join(per, on="counterparty_id", how="left").with_columns(
+    return _lookup(rows, ["counterparty_id"], per).with_columns(
         pl.col(name).fill_null(0).cast(pl.Int64)
     )
 
@@ -151,8 +187,6 @@ def period_sum_usd(
 ) -> pl.LazyFrame:
     """Total amount_usd the account spent on rows meeting ``where`` in the row's ``period``
     (a row column such as month or day); rows of other periods get 0."""
-    src = rows.filter(ctx.cond(where))
+    src = ctx.rows.filter(ctx.cond(where))
     per = src.group_by("account_id", period).agg(pl.col("amount_usd").sum().alias(name))
-    return rows.join(per, on=["account_id", period], how="left").with_columns(
-        pl.col(name).fill_null(0.0)
-    )
+    return _lookup(rows, ["account_id", period], per).with_columns(pl.col(name).fill_null(0.0))
