@@ -150,6 +150,10 @@ FOCUS_MAX_SHARE = 0.5
 #: Windows ending in at most this many report days are computed directly (one group-by per end
 #: day) instead of rolling over every day of the span.
 ENDS_ONLY_MAX_DAYS = 7
+#: A run featurising more rows than this for everyone splits the accounts into shards of about
+#: this many rows (``detect(shard_rows=...)``): the row context of 10M rows takes ~2 GB and
+#: the features several times that; a shard's only its share.
+SHARD_ROWS = 2_500_000
 
 
 def window_of(t: Typology) -> int | None:
@@ -839,6 +843,8 @@ def detect(
     report_from: date | None = None,
     focus: pl.DataFrame | pl.Series | list[str] | None = None,
     partials: Mapping[str, tuple[pl.LazyFrame | None, set[date]]] | None = None,
+    shard_rows: int | None = SHARD_ROWS,
+    _shard: bool = False,
 ) -> DetectResult:
     """Run every typology of ``catalogue`` over the transactions (up to ``as_of``, inclusive).
 
@@ -853,6 +859,10 @@ def detect(
     windows sum from daily parts read those and compute the other days from rows (every
     account's); those up to the day before ``as_of`` (complete) are returned in
     ``DetectResult.partials`` for the store.
+
+    ``shard_rows``: when more rows than this would be featurised for everyone, the accounts
+    are split into shards of about this many rows, each run as a focus (the same hits; memory
+    bounded by a shard; None: never).
 
     Returns a Hits frame sorted by typology and account, the ids that ran, and the skipped ids
     with the reason (e.g. a required column absent from the export).
@@ -884,15 +894,25 @@ def detect(
     if focus is not None:
         focus_df = pl.DataFrame({"account_id": pl.Series(list(focus) if not isinstance(
             focus, pl.DataFrame) else focus["account_id"], dtype=pl.String)}).unique()
-        if focus_df.height > FOCUS_MAX_SHARE * acct.height or any(
+        if not _shard and (focus_df.height > FOCUS_MAX_SHARE * acct.height or any(
             _uses(t, NETWORK_HIT_FEATURES) for t in ran if t.id in needed_by_others
-        ):
+        )):
             # most accounts are active (restricting costs more than it saves), or a dependency
             # reads other accounts' hits (no safe restriction): run everyone, report the focus
             report_only, focus_df, focus = focus_df, None, None
+    if shard_rows and not _shard and focus_df is None and not any(
+        _uses(t, NETWORK_HIT_FEATURES) for t in ran if t.id in needed_by_others
+    ):
+        frame = txns.collect(engine=engine)  # type: ignore[arg-type]
+        if frame.height > shard_rows:
+            return _detect_shards(
+                frame, accts, catalogue, report_only, shard_rows,
+                as_of=as_of, engine=engine, report_from=report_from, partials=partials,
+            )
+        txns = frame.lazy()
     if focus is not None and focus_df is not None:
         ext_df, keep = _focus_context(txns, acct.lazy(), focus_df, ran, engine)
-        if daily:  # daily parts computed from rows cover every account of those days
+        if daily and not _shard:  # daily parts computed from rows cover every account of those days
             utc = {d + timedelta(days=k) for _, _, days in daily.values() for d in days
                    for k in (-1, 0, 1)}
             keep = keep | pl.col("ts").dt.date().is_in(sorted(utc))
@@ -920,6 +940,8 @@ def detect(
         for t in ran:
             if t.id in daily:
                 raw = rows_df.filter(pl.col("day").is_in(sorted(daily[t.id][2])))
+                if _shard:  # each shard saves the parts of its own accounts
+                    raw = raw.join(focus_df, on="account_id", how="semi")  # type: ignore[arg-type]
                 c = _compile(t, raw.lazy(), acct.lazy(), as_of, None, report_from,
                              ends_only=ends_only, partial=_Partial(None, daily[t.id][2]))
                 lazy_parts.append(c.daily)
@@ -996,3 +1018,37 @@ def detect(
     hits = hits.sort("typology_id", "account_id")
     return DetectResult(hits=hits, run=sorted(t.id for t in ran), skipped=skipped, as_of=as_of,
                         partials=computed)
+
+
+def _detect_shards(
+    txns: pl.DataFrame,
+    accounts: pl.LazyFrame,
+    catalogue: Catalogue,
+    report: pl.DataFrame | None,
+    shard_rows: int,
+    **kw: Any,
+) -> DetectResult:
+    """``detect`` over shards of the accounts to ``report`` (None: every account with rows or
+    in ``accounts``), each of about ``shard_rows`` of their own rows, as one result."""
+    ids = pl.concat([txns.select("account_id"),
+                     accounts.select("account_id").collect()]).unique()
+    if report is not None:
+        ids = ids.join(report, on="account_id", how="semi")
+    own = ids.join(txns.group_by("account_id").len(), on="account_id", how="left")
+    own = own.sort("account_id").with_columns(
+        (pl.col("len").fill_null(0).cum_sum() // shard_rows).alias("shard")
+    )
+    results = [
+        detect(txns, accounts, catalogue, focus=part.select("account_id"), _shard=True, **kw)
+        for _, part in own.group_by("shard", maintain_order=True)
+    ]
+    partials: dict[str, tuple[pl.DataFrame, list[date]]] = {}
+    for r in results:
+        for key, (frame, days) in r.partials.items():
+            prev = partials.get(key)
+            partials[key] = (frame if prev is None else pl.concat([prev[0], frame]), days)
+    partials = {k: (f.sort("account_id", "day"), d) for k, (f, d) in partials.items()}
+    hits = pl.concat([r.hits for r in results]).sort("typology_id", "account_id")
+    first = results[0]
+    return DetectResult(hits=hits, run=first.run, skipped=first.skipped, as_of=first.as_of,
+                        partials=partials)

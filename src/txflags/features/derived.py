@@ -74,7 +74,8 @@ def match_asof(
     ("lag", _) hours between the two rows, or ("value", column) that row's column.
 
     One as-of join on narrow (key) frames serves every output; the wide row frame is joined
-    with its result once, never sorted."""
+    with its result once, by row number, never sorted. The numbered rows are cached: ``rows``
+    may come out of a join in a different order each time it is computed."""
     wanted = sorted({c for kind, c in outputs.values() if kind == "value"})
     other = (
         ctx.rows.filter(ctx.cond(where))
@@ -83,7 +84,7 @@ def match_asof(
         .sort("_m_ts", "_m")
     )
     lag = (pl.col("_m_ts") - pl.col("ts")).dt.total_microseconds().abs() / 3.6e9
-    rows = rows.with_row_index("_r")
+    rows = rows.with_row_index("_r").cache()  # one numbering for both sides (see below)
     matched = (
         rows.select("_r", "account_id", "ts", "txn_id")
         .sort("ts", "txn_id")
