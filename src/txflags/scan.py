@@ -311,7 +311,9 @@ def scan(
             new_rows = kept.clear()
         else:
             days = kept.select(pl.col("ts").dt.date().unique())["ts"].to_list()
-            new_rows = kept.join(st.known_ids(days).collect(), on="txn_id", how="anti")
+            known = st.known_ids(days).collect()
+            # a first sight of these days keeps every row (and no second copy of the batch)
+            new_rows = kept.join(known, on="txn_id", how="anti") if known.height else kept
         parts = st.stage_history(new_rows, bhash)
 
     staged_models: StagedModels | None = None
