@@ -968,25 +968,21 @@ def detect(
     focus_df = ext_df = None
     ctx_txns = txns
     report_only: pl.DataFrame | None = None
+    # a dependency reading other accounts' hits: no run can be restricted to some accounts
+    unrestrictable = any(_uses(t, NETWORK_HIT_FEATURES) for t in ran if t.id in needed_by_others)
     if focus is not None:
         focus_df = pl.DataFrame({"account_id": pl.Series(list(focus) if not isinstance(
             focus, pl.DataFrame) else focus["account_id"], dtype=pl.String)}).unique()
-        if not _shard and (focus_df.height > FOCUS_MAX_SHARE * acct.height or any(
-            _uses(t, NETWORK_HIT_FEATURES) for t in ran if t.id in needed_by_others
-        )):
+        if not _shard and (focus_df.height > FOCUS_MAX_SHARE * acct.height or unrestrictable):
             # most accounts are active (restricting costs more than it saves), or a dependency
             # reads other accounts' hits (no safe restriction): run everyone, report the focus
             report_only, focus_df, focus = focus_df, None, None
-    if shard_rows and not _shard and focus_df is None and not any(
-        _uses(t, NETWORK_HIT_FEATURES) for t in ran if t.id in needed_by_others
-    ):
-        frame = txns.collect(engine=engine)  # type: ignore[arg-type]
-        if frame.height > shard_rows:
-            return _detect_shards(
-                frame, accts, catalogue, report_only, shard_rows,
-                as_of=as_of, engine=engine, report_from=report_from, partials=partials,
-            )
-        txns = frame.lazy()
+    if (shard_rows and not _shard and focus_df is None and not unrestrictable
+            and txns.select(pl.len()).collect().item() > shard_rows):
+        return _detect_shards(
+            txns.collect(engine=engine), accts, catalogue, report_only, shard_rows,  # type: ignore[arg-type]
+            as_of=as_of, engine=engine, report_from=report_from, partials=partials,
+        )
     if focus is not None and focus_df is not None:
         ext_df, keep = _focus_context(txns, acct.lazy(), focus_df, ran, engine)
         if daily and not _shard:  # daily parts computed from rows cover every account of those days

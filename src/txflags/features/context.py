@@ -83,17 +83,12 @@ class Context:
         return value
 
 
-def attach(rows: pl.LazyFrame, new: pl.LazyFrame) -> pl.LazyFrame:
-    """``rows`` with the columns of ``new`` beside them; ``new`` has one row per row of ``rows``,
-    in the same order. Unlike a join, this never gathers the (wide) row frame again."""
-    return pl.concat([rows, new], how="horizontal")
-
-
 def lookup(rows: pl.LazyFrame, on: list[str], table: pl.LazyFrame) -> pl.LazyFrame:
     """``rows`` left-joined with ``table`` (unique on ``on``): the join runs on the key columns
-    only and its result is attached, in row order (null where no key matches)."""
+    only and its result is set beside ``rows``, in row order (null where no key matches), so
+    the wide row frame is never gathered again as a join onto it would."""
     new = rows.select(on).join(table, on=on, how="left", maintain_order="left").drop(on)
-    return attach(rows, new)
+    return pl.concat([rows, new], how="horizontal")
 
 
 def local_time(ts: pl.Expr, tz: pl.Expr, zones: Iterable[str]) -> pl.Expr:
