@@ -53,6 +53,12 @@ class DetectResult:
     as_of: date | None = None
     #: daily parts computed from rows, per aggregate key: (frame, local days it covers)
     partials: dict[str, tuple[pl.DataFrame, list[date]]] = field(default_factory=dict)
+    #: window-end hits of the dependencies, per ``hits_key``: (account_id + day frame, the
+    #: local days evaluated)
+    dependency_hits: dict[str, tuple[pl.DataFrame, list[date]]] = field(default_factory=dict)
+    #: dependencies that read earlier nights' hits (the others computed every window of their
+    #: span from rows)
+    dependencies_stored: list[str] = field(default_factory=list)
 
 
 # -- metadata (one small aggregate pass) --------------------------------------------------------
@@ -323,6 +329,8 @@ def _uses(t: Typology, names: set[str]) -> bool:
 # -- daily partial aggregates ---------------------------------------------------------------------
 #: Bump when the layout of the daily aggregates changes (old ones are then ignored).
 AGG_FORMAT = "1"
+#: Bump when what the stored dependency hits mean changes.
+HITS_FORMAT = "1"
 #: Aggregate features whose window value is a sum / max / min / ratio / union of daily parts.
 DECOMPOSABLE = {
     "count", "sum_usd", "count_where", "sum_usd_where", "share_where", "usd_share_where",
@@ -349,12 +357,26 @@ def partial_key(t: Typology) -> str | None:
             return None
     if _names_used(t) & CONTEXT_COLUMNS:
         return None
+    return config_key(t)
+
+
+def config_key(t: Typology, kind: str = "agg") -> str:
+    """A key naming ``t``'s configuration: it changes with the typology's version, parameters
+    and detection (``kind`` tells stored things of one configuration apart)."""
     blob = json.dumps(
-        {"id": t.id, "version": t.version, "params": t.params, "detection": det,
-         "format": AGG_FORMAT},
+        {"id": t.id, "version": t.version, "params": t.params, "detection": t.detection,
+         "format": AGG_FORMAT if kind == "agg" else f"{kind}-{HITS_FORMAT}"},
         sort_keys=True, default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def hits_key(t: Typology) -> str | None:
+    """Key of the stored window-end hits of ``t`` as a dependency (``detect(dependency_hits=)``);
+    None for account-scope typologies (they have no windows: computed from rows every night)."""
+    if t.detection.get("scope", "window") == "account" or not window_of(t):
+        return None
+    return config_key(t, "hits")
 
 
 def _mask(ctx: Context, feat: str, args: Mapping[str, Any]) -> pl.Expr:
@@ -921,6 +943,7 @@ def detect(
     focus: pl.DataFrame | pl.Series | list[str] | None = None,
     partials: Mapping[str, tuple[pl.LazyFrame | None, set[date]]] | None = None,
     shard_rows: int | None = SHARD_ROWS,
+    dependency_hits: Callable[[str, date], pl.DataFrame | None] | None = None,
     _shard: bool = False,
 ) -> DetectResult:
     """Run every typology of ``catalogue`` over the transactions (up to ``as_of``, inclusive).
@@ -941,6 +964,14 @@ def detect(
     are split into shards of about this many rows, each run as a focus (the same hits; memory
     bounded by a shard; None: never).
 
+    ``dependency_hits``: for a nightly run, the hits of earlier nights of a typology others
+    depend on: ``(hits_key, first local day) -> accounts hit by a window ending from that day
+    up to the day before report_from``, or None when not every such day (since history began)
+    was evaluated with that configuration. A dependency with stored hits computes only tonight's
+    windows (daily parts too, when summable); without, every window of its span from rows.
+    Either way the accounts hit by windows ending from ``report_from`` on are returned in
+    ``DetectResult.dependency_hits`` for the store.
+
     Returns a Hits frame sorted by typology and account, the ids that ran, and the skipped ids
     with the reason (e.g. a required column absent from the export).
     """
@@ -951,6 +982,17 @@ def detect(
     if not ran:
         return DetectResult(Hits.empty(), [], skipped, as_of)
     needed_by_others = {d for t in ran for d in t.depends_on}
+    span = _reach(ran)
+    stored_hits: dict[str, pl.DataFrame] = {}
+    if dependency_hits is not None and report_from is not None:
+        for t in ran:
+            key = hits_key(t)
+            if t.id in needed_by_others and key is not None:
+                # a dependency read over all the rows: over the lookback a nightly scan reads
+                reach = span[t.id] if span[t.id] is not None else lookback_days(catalogue) + 1
+                got = dependency_hits(key, report_from - timedelta(days=reach))
+                if got is not None:
+                    stored_hits[t.id] = got
     acct = build_accounts(accts, as_of).collect(engine=engine)  # type: ignore[arg-type]
     n_report = (as_of - report_from).days + 1 if report_from is not None else None
     ends_only = n_report is not None and n_report <= ENDS_ONLY_MAX_DAYS
@@ -958,7 +1000,7 @@ def detect(
     if partials is not None and report_from is not None:
         for t in ran:
             key = partial_key(t)
-            if key is None or t.id in needed_by_others:
+            if key is None or (t.id in needed_by_others and t.id not in stored_hits):
                 continue
             w = window_of(t) or 1
             days = {report_from + timedelta(days=i) for i in range(1 - w, n_report)}  # type: ignore[arg-type]
@@ -982,6 +1024,7 @@ def detect(
         return _detect_shards(
             txns.collect(engine=engine), accts, catalogue, report_only, shard_rows,  # type: ignore[arg-type]
             as_of=as_of, engine=engine, report_from=report_from, partials=partials,
+            dependency_hits=dependency_hits,
         )
     if focus is not None and focus_df is not None:
         ext_df, keep = _focus_context(txns, acct.lazy(), focus_df, ran, engine)
@@ -997,12 +1040,6 @@ def detect(
         .select([c for c in row_columns() if c in cols])
         .collect(engine=engine)  # type: ignore[arg-type]
     )
-    # spans: a dependency is read over the longest span of what reads its hits
-    span: dict[str, int | None] = {t.id: span_days(t) for t in ran}
-    for t in reversed(ran):
-        for d in t.depends_on:
-            if d in span and (span[d] is not None):
-                span[d] = None if span[t.id] is None else max(span[d], span[t.id])  # type: ignore[type-var]
     full: dict[str, pl.DataFrame] = {}
     computed: dict[str, tuple[pl.DataFrame, list[date]]] = {}
     tonight: dict[str, pl.DataFrame] = {}
@@ -1031,6 +1068,7 @@ def detect(
                 computed[key] = (frame.filter(pl.col("day") <= complete),
                                  sorted(d for d in raw_days if d <= complete))
     frames: list[pl.DataFrame] = []
+    hit_days: dict[str, tuple[pl.DataFrame, list[date]]] = {}
     for stage in _stages(ran):
         plans: list[pl.LazyFrame] = []
         twice: list[_Compiled] = []
@@ -1038,11 +1076,12 @@ def detect(
             deps = [full[d] for d in t.depends_on if d in full]
             prior = pl.concat(deps).lazy() if deps else None
             rows = rows_df.lazy()
-            if report_from is not None and span[t.id] is not None:
-                rows = rows.filter(
-                    pl.col("day") >= report_from - timedelta(days=span[t.id])  # type: ignore[arg-type]
-                )
             is_dep = t.id in needed_by_others
+            # a dependency without stored hits computes every window over what reads its hits
+            from_rows = is_dep and t.id not in stored_hits
+            days = span[t.id] if from_rows else span_days(t)
+            if report_from is not None and days is not None:
+                rows = rows.filter(pl.col("day") >= report_from - timedelta(days=days))
             fl = ext_df if is_dep else focus_df
             part = None
             if t.id in daily:
@@ -1050,7 +1089,7 @@ def detect(
                 part = _Partial(stored, raw_days, tonight[key].lazy())
             c = _compile(
                 t, rows, acct.lazy(), as_of, prior,
-                report_from=None if is_dep else report_from,
+                report_from=None if from_rows else report_from,
                 focus=None if fl is None else fl.lazy(),
                 ends_only=ends_only,
                 partial=part,
@@ -1071,10 +1110,22 @@ def detect(
             c = next(done)
             frame = next(out)
             selected = next(out) if c.selected is not None and c.select_for is None else None
-            full[c.t.id] = frame.select(
+            found = frame.select("account_id")
+            if c.t.id in stored_hits:
+                found = pl.concat([stored_hits[c.t.id], found])
+            full[c.t.id] = found.select(
                 "account_id", pl.lit(c.t.id).alias("typology_id"),
                 pl.lit(c.t.family).alias("family"),
             ).unique("account_id")
+            key = hits_key(c.t)
+            if dependency_hits is not None and report_from is not None and key is not None:
+                last = max(as_of, rows_df["day"].max() or as_of)  # type: ignore[type-var]
+                hit_days[key] = (
+                    frame.filter(pl.col("window_end") >= report_from)
+                    .select("account_id", pl.col("window_end").alias("day")).unique(),
+                    [report_from + timedelta(days=i)
+                     for i in range((last - report_from).days + 1)],  # type: ignore[operator]
+                )
             mine = frame.lazy()
             if report_from is not None:  # account-scope hits have no window: keep them
                 mine = mine.filter(pl.col("window_end").is_null()
@@ -1090,7 +1141,19 @@ def detect(
         hits = hits.join(report_only, on="account_id", how="semi")
     hits = hits.sort("typology_id", "account_id")
     return DetectResult(hits=hits, run=sorted(t.id for t in ran), skipped=skipped, as_of=as_of,
-                        partials=computed)
+                        partials=computed, dependency_hits=hit_days,
+                        dependencies_stored=sorted(stored_hits))
+
+
+def _reach(ran: list[Typology]) -> dict[str, int | None]:
+    """Days before ``report_from`` each typology reads: its own span, or for a dependency the
+    longest span of what reads its hits (None: all the rows given)."""
+    span: dict[str, int | None] = {t.id: span_days(t) for t in ran}
+    for t in reversed(ran):
+        for d in t.depends_on:
+            if d in span and (span[d] is not None):
+                span[d] = None if span[t.id] is None else max(span[d], span[t.id])  # type: ignore[type-var]
+    return span
 
 
 def _detect_shards(
@@ -1121,7 +1184,14 @@ def _detect_shards(
             prev = partials.get(key)
             partials[key] = (frame if prev is None else pl.concat([prev[0], frame]), days)
     partials = {k: (f.sort("account_id", "day"), d) for k, (f, d) in partials.items()}
+    hit_days: dict[str, tuple[pl.DataFrame, list[date]]] = {}
+    for r in results:
+        for key, (frame, days) in r.dependency_hits.items():
+            prev = hit_days.get(key)
+            hit_days[key] = (frame if prev is None else pl.concat([prev[0], frame]).unique(),
+                             days)
     hits = pl.concat([r.hits for r in results]).sort("typology_id", "account_id")
     first = results[0]
     return DetectResult(hits=hits, run=first.run, skipped=first.skipped, as_of=first.as_of,
-                        partials=partials)
+                        partials=partials, dependency_hits=hit_days,
+                        dependencies_stored=first.dependencies_stored)

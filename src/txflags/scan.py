@@ -319,6 +319,8 @@ def scan(
     staged_models: StagedModels | None = None
     aggs: list[StagedAggregate] = []
     agg_info: dict[str, Any] = {}
+    dep_hits: dict[str, tuple[pl.DataFrame, list[date]]] = {}
+    dep_info: dict[str, Any] = {}
     try:
         with clock.stage("detect"):
             lookback = lookback_days(catalogue)
@@ -334,7 +336,10 @@ def scan(
                     rows, acc.kept, catalogue, as_of=as_of, engine=engine,
                     report_from=report_from, focus=kept["account_id"].unique(),
                     partials=partials,
+                    dependency_hits=lambda key, since, until=report_from: st.dependency_hits(
+                        key, since, until),
                 )
+                dep_hits = result.dependency_hits
                 hits, ran, skipped = result.hits, result.run, result.skipped
                 if seen is None:  # a re-run batch adds nothing new to the aggregates
                     aggs = st.stage_aggregates(result.partials, bhash)
@@ -343,6 +348,12 @@ def scan(
                     "days_read": sum(len(days) for _, days in partials.values()),
                     "days_computed": sum(len(days) for _, days in result.partials.values()),
                     "days_saved": len(aggs),
+                }
+                needed = sorted({d for t in catalogue for d in t.depends_on} & set(ran))
+                dep_info = {
+                    "from_store": result.dependencies_stored,
+                    "from_rows": [d for d in needed if d not in result.dependencies_stored],
+                    "days_saved": sum(len(days) for _, days in dep_hits.values()),
                 }
             else:
                 report_from, start = None, None
@@ -419,6 +430,7 @@ def scan(
             )
             summary["models"] = minfo
             summary["daily_aggregates"] = agg_info
+            summary["dependency_hits"] = dep_info
             summary["cases"] = {"by_kind": case_plan.counts(),
                                 "cases_touched": len(case_plan.cases)}
             paths = {
@@ -473,7 +485,7 @@ def scan(
         }
     try:
         st.commit(run_record, batch_record, parts, alerts, publish, models=staged_models,
-                  aggregates=aggs, extra=case_plan.write)
+                  aggregates=aggs, extra=case_plan.write, dependency_hits=dep_hits)
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)

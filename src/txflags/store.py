@@ -10,6 +10,9 @@ Layout::
                                               typology configuration (``engine.partial_key``)
                                               for the local days a batch touched; the table
                                               names the part that holds each (key, day)
+      (tables dependency_hits, dependency_days) the accounts a dependency typology hit, by
+                                              window end, and the local days each configuration
+                                              (``engine.config_key``) was evaluated on
       models/state-<run_id>/                  anomaly-model state (``meta.models_state`` names
                                               the current one; its parent is kept for re-runs)
 
@@ -80,6 +83,13 @@ CREATE TABLE IF NOT EXISTS alerts (
     sentence TEXT NOT NULL, observed TEXT NOT NULL, params TEXT NOT NULL, evidence TEXT
 );
 CREATE INDEX IF NOT EXISTS alerts_account ON alerts (account_id, window_end);
+CREATE TABLE IF NOT EXISTS dependency_hits (
+    hit_key TEXT NOT NULL, day TEXT NOT NULL, account_id TEXT NOT NULL,
+    PRIMARY KEY (hit_key, day, account_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dependency_days (
+    hit_key TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (hit_key, day)
+) WITHOUT ROWID;
 """
 
 #: Columns added after a store was first created (``ALTER TABLE ... ADD COLUMN`` on open).
@@ -265,6 +275,32 @@ class Store:
             out[key].add(date.fromisoformat(day))
         return out
 
+    def dependency_hits(self, key: str, start: date, end: date) -> pl.DataFrame | None:
+        """Accounts that the typology configuration ``key`` hit with a window ending on a local
+        day in [start, end), or None unless every such day since history began was evaluated
+        with that configuration (a night never scanned, or scanned with other parameters,
+        leaves a gap: the caller computes from rows then)."""
+        with self.connect() as db:
+            # the first local day of history: the earliest report_from of a run that appended
+            first = db.execute(
+                "SELECT MIN(r.report_from) FROM batches b JOIN runs r ON r.run_id = b.run_id"
+            ).fetchone()[0]
+            if first is None:  # no history before tonight's batch: nothing was hit before
+                return pl.DataFrame(schema={"account_id": pl.String})
+            lo = max(date.fromisoformat(first), start)
+            days = {r[0] for r in db.execute(
+                "SELECT day FROM dependency_days WHERE hit_key = ? AND day >= ? AND day < ?",
+                (key, lo.isoformat(), end.isoformat()),
+            ).fetchall()}
+            if len(days) < (end - lo).days:  # a day not evaluated with this configuration
+                return None
+            ids = db.execute(
+                "SELECT DISTINCT account_id FROM dependency_hits WHERE hit_key = ? "
+                "AND day >= ? AND day < ?",
+                (key, start.isoformat(), end.isoformat()),
+            ).fetchall()
+        return pl.DataFrame({"account_id": [r[0] for r in ids]}, schema={"account_id": pl.String})
+
     def aggregates(self, key: str, start: date, end: date) -> pl.LazyFrame | None:
         """The daily aggregates of ``key`` for local days in [start, end], lazily (None: none)."""
         with self.connect() as db:
@@ -435,6 +471,7 @@ class Store:
         models: StagedModels | None = None,
         aggregates: list[StagedAggregate] | None = None,
         extra: Callable[[sqlite3.Connection], None] | None = None,
+        dependency_hits: Mapping[str, tuple[pl.DataFrame, Iterable[date]]] | None = None,
     ) -> None:
         """Record a run in one transaction: run, batch, parts, alerts; make the parts visible.
 
@@ -444,6 +481,9 @@ class Store:
         inside the transaction, so a failure anywhere restores both the store and the outputs.
         ``models`` (staged model state) becomes the current state in the same transaction, and
         so do the ``aggregates`` (each replaces the part its key and day had).
+        ``dependency_hits``: per configuration key, the accounts hit (``account_id``, ``day``)
+        and the local days evaluated; added to what earlier nights recorded (a day's hits are
+        those found on any night that evaluated it).
         """
         aggregates = aggregates or []
         superseded: list[Path] = []
@@ -493,6 +533,14 @@ class Store:
                     db.execute(
                         "INSERT INTO aggregates VALUES (?, ?, ?, ?, ?)",
                         (a.key, a.day.isoformat(), rel[a], run["batch_hash"], a.rows),
+                    )
+                for key, (hits, days) in (dependency_hits or {}).items():
+                    db.executemany("INSERT OR IGNORE INTO dependency_days VALUES (?, ?)",
+                                   [(key, d.isoformat()) for d in days])
+                    db.executemany(
+                        "INSERT OR IGNORE INTO dependency_hits VALUES (?, ?, ?)",
+                        [(key, d.isoformat(), a) for a, d in
+                         hits.select("account_id", "day").iter_rows()],
                     )
                 if extra is not None:
                     extra(db)
@@ -610,10 +658,13 @@ def discard_models(staged: StagedModels | None) -> None:
 
 
 def discard(parts: Iterable[StagedPart | StagedAggregate]) -> None:
-    """Delete staged temporaries."""
+    """Delete staged temporaries (and an aggregate key's folder they leave empty)."""
     for p in parts:
         if p.tmp is not None:
             p.tmp.unlink(missing_ok=True)
+            if isinstance(p, StagedAggregate):
+                with suppress(OSError):  # not empty: other parts of the key
+                    p.tmp.parent.rmdir()
 
 
 def _sql(value: Any) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -30,6 +30,21 @@ def nights(small: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     paths = []
     for i, frame in enumerate([tx.filter(day < cut), tx.filter(day >= cut)], start=1):
         p = d / f"night{i}.parquet"
+        frame.write_parquet(p)
+        paths.append(p)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def two_nights(small: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Everything but the last two UTC days, then those two (a short nightly batch)."""
+    d = tmp_path_factory.mktemp("agg-nights")
+    tx = pl.read_parquet(small / "transactions.parquet")
+    cut = tx["ts"].max().date() - timedelta(days=1)  # type: ignore[union-attr]
+    day = pl.col("ts").dt.date()
+    paths = []
+    for i, frame in enumerate([tx.filter(day < cut), tx.filter(day >= cut)], start=1):
+        p = d / f"n{i}.parquet"
         frame.write_parquet(p)
         paths.append(p)
     return paths

@@ -46,21 +46,6 @@ def test_windows_from_daily_parts_equal_rows(small):
     assert again.hits.equals(rows)
 
 
-@pytest.fixture(scope="module")
-def two_nights(small: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Everything but the last two UTC days, then those two (a short nightly batch)."""
-    d = tmp_path_factory.mktemp("agg-nights")
-    tx = pl.read_parquet(small / "transactions.parquet")
-    cut = tx["ts"].max().date() - timedelta(days=1)  # type: ignore[union-attr]
-    day = pl.col("ts").dt.date()
-    paths = []
-    for i, frame in enumerate([tx.filter(day < cut), tx.filter(day >= cut)], start=1):
-        p = d / f"n{i}.parquet"
-        frame.write_parquet(p)
-        paths.append(p)
-    return paths
-
-
 def _night(path: Path, small: Path, store: Path, out: Path):
     return scan([path], small / "accounts.parquet", store=store, out=out, models=False)
 
