@@ -19,7 +19,7 @@ import inspect
 import json
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -449,8 +449,8 @@ class _Compiled:
     selected: pl.LazyFrame | None  # the rows the windows aggregate (evidence)
     daily: pl.LazyFrame | None = None  # daily parts computed from rows (to be stored)
     #: selected rows of some accounts only (features of one account's rows): evidence reads
-    #: the hit accounts' rows instead of every row
-    select_for: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
+    #: the hit accounts' rows (from the compiled rows, or from a given source of rows)
+    select_for: Callable[[pl.LazyFrame, pl.LazyFrame | None], pl.LazyFrame] | None = None
 
 
 @dataclass
@@ -607,10 +607,13 @@ def _compile(
     pre = _raw_condition(list(det.get("rows") or []), set(rows.collect_schema().names()),
                          t.params) if derive else None
 
-    def select_for(accounts_hit: pl.LazyFrame) -> pl.LazyFrame:
-        r = rows.join(accounts_hit, on="account_id", how="semi")
-        return _derive(r if pre is None else r.filter(pre), ctx, derive).filter(
-            ctx.cond(det.get("rows")))
+    def select_for(accounts_hit: pl.LazyFrame, source: pl.LazyFrame | None = None
+                   ) -> pl.LazyFrame:
+        # features of one account's rows: the hit accounts' rows are all they read
+        cx = ctx if source is None else replace(ctx, rows=source)
+        r = cx.rows.join(accounts_hit, on="account_id", how="semi")
+        return _derive(r if pre is None else r.filter(pre), cx, derive).filter(
+            cx.cond(det.get("rows")))
 
     # features that read other accounts' rows (key_degree) see every row; the rest only the
     # focus accounts' rows (daily parts are computed, and saved, for every account)
@@ -708,36 +711,47 @@ def _derive(rows: pl.LazyFrame, ctx: Context, derive: Mapping[str, Any]) -> pl.L
     return rows
 
 
-def _finish(c: _Compiled, frame: pl.LazyFrame, selected: pl.LazyFrame | None) -> pl.LazyFrame:
-    """The strongest window per account, its evidence, bands and sentence: a Hits frame."""
-    t, ctx, window = c.t, c.ctx, c.window
-    det = t.detection
-    measures: Mapping[str, Any] = det["measures"]
-    rank = det.get("rank_by") or next(iter(measures))
+def _strongest(c: _Compiled, frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The strongest window per account (by ``rank_by``, then the latest)."""
+    measures: Mapping[str, Any] = c.t.detection["measures"]
+    rank = c.t.detection.get("rank_by") or next(iter(measures))
     # measures are reported to 6 decimals; rank on those, so that float summation order (rolling
     # vs one group-by per window) never decides between two windows
     schema = frame.collect_schema()
     frame = frame.with_columns(pl.col([n for n in measures if schema[n].is_float()]).round(6))
-    frame = frame.group_by("account_id").agg(
+    return frame.group_by("account_id").agg(
         pl.all()
         .sort_by([rank, "window_end"], descending=[True, True], nulls_last=True)
         .first()
     )
-    if selected is not None:
-        win = frame.select("account_id", "window_start", "window_end")
-        if c.select_for is not None:
-            selected = c.select_for(win.select("account_id"))
-        evidence = (
-            selected.select("account_id", "day", "txn_id")
-            .join(win, on="account_id")
-            .filter(pl.col("day").is_between(pl.col("window_start"), pl.col("window_end")))
-            .group_by("account_id")
-            .agg(pl.col("txn_id").sort().alias("evidence_txn_ids"))
-        )
-        frame = frame.join(evidence, on="account_id", how="left")
-    else:
-        frame = frame.with_columns(pl.lit([], pl.List(pl.String)).alias("evidence_txn_ids"))
 
+
+def _with_evidence(
+    c: _Compiled, frame: pl.LazyFrame, selected: pl.LazyFrame | None,
+    source: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """``frame`` (strongest windows) with ``evidence_txn_ids``: the selected rows of each
+    window. A typology whose features read only its own account's rows re-selects the hit
+    accounts' rows from ``source`` (default: the rows it was compiled with)."""
+    if selected is None:
+        return frame.with_columns(pl.lit([], pl.List(pl.String)).alias("evidence_txn_ids"))
+    win = frame.select("account_id", "window_start", "window_end")
+    if c.select_for is not None:
+        selected = c.select_for(win.select("account_id"), source)
+    evidence = (
+        selected.select("account_id", "day", "txn_id")
+        .join(win, on="account_id")
+        .filter(pl.col("day").is_between(pl.col("window_start"), pl.col("window_end")))
+        .group_by("account_id")
+        .agg(pl.col("txn_id").sort().alias("evidence_txn_ids"))
+    )
+    return frame.join(evidence, on="account_id", how="left")
+
+
+def _as_hits(c: _Compiled, frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Strongest windows with evidence as a Hits frame: bands, observed values, sentence."""
+    t, ctx, window = c.t, c.ctx, c.window
+    measures: Mapping[str, Any] = t.detection["measures"]
     schema = frame.collect_schema()
     floats = [n for n in measures if schema[n].is_float()]
     frame = frame.with_columns(pl.col(floats).round(6))
@@ -759,6 +773,40 @@ def _finish(c: _Compiled, frame: pl.LazyFrame, selected: pl.LazyFrame | None) ->
         pl.col("evidence_txn_ids").fill_null(pl.lit([], pl.List(pl.String))),
         _sentence(t.doc["sentence"], t, schema, window).alias("sentence"),
     ).pipe(Hits.conform)
+
+
+def _finish(c: _Compiled, frame: pl.LazyFrame, selected: pl.LazyFrame | None) -> pl.LazyFrame:
+    """The strongest window per account, its evidence, bands and sentence: a Hits frame."""
+    return _as_hits(c, _with_evidence(c, _strongest(c, frame), selected))
+
+
+def _finish_all(
+    jobs: list[tuple[_Compiled, pl.LazyFrame, pl.LazyFrame | None]],
+    rows_df: pl.DataFrame,
+    starts: Mapping[str, date | None],
+    n_accounts: int,
+    engine: str,
+) -> list[pl.DataFrame]:
+    """``_finish`` of several typologies (compiled, candidate windows, selected rows) in two
+    passes: the strongest windows of every one first, then their evidence from the rows of the
+    accounts hit (cut from the row context once, not once per typology; each typology reads
+    them from the first day it reads, ``starts``)."""
+    strongest = _collect_each([_strongest(c, frame) for c, frame, _ in jobs], engine)
+    own = [s.select("account_id") for (c, _, sel), s in zip(jobs, strongest, strict=True)
+           if sel is not None and c.select_for is not None]
+    source = rows_df
+    if own:
+        ids = pl.concat(own).unique()
+        if ids.height <= FOCUS_MAX_SHARE * n_accounts:  # else cutting copies most rows
+            source = rows_df.join(ids, on="account_id", how="semi")
+    plans = []
+    for (c, _, selected), frame in zip(jobs, strongest, strict=True):
+        rows = source.lazy()
+        start = starts.get(c.t.id)
+        if start is not None:
+            rows = rows.filter(pl.col("day") >= start)
+        plans.append(_as_hits(c, _with_evidence(c, frame.lazy(), selected, rows)))
+    return _collect_each(plans, engine)
 
 
 def compile_typology(
@@ -1047,10 +1095,16 @@ def detect(
         # the daily parts of the days not stored, first: from those days' rows only (their
         # features read nothing beyond the day), for every account
         lazy_parts = []
+        raw_days = sorted(set().union(*(days for _, _, days in daily.values())))
+        source = rows_df
+        if len(raw_days) <= ENDS_ONLY_MAX_DAYS:  # a few nights: cut those rows out once
+            source = rows_df.filter(pl.col("day").is_in(raw_days))
+            if _shard:  # each shard saves the parts of its own accounts
+                source = source.join(focus_df, on="account_id", how="semi")  # type: ignore[arg-type]
         for t in ran:
             if t.id in daily:
-                raw = rows_df.lazy().filter(pl.col("day").is_in(sorted(daily[t.id][2])))
-                if _shard:  # each shard saves the parts of its own accounts
+                raw = source.lazy().filter(pl.col("day").is_in(sorted(daily[t.id][2])))
+                if _shard and source is rows_df:
                     raw = raw.join(focus_df.lazy(), on="account_id", how="semi")  # type: ignore[union-attr]
                 c = _compile(t, raw, acct.lazy(), as_of, None, report_from,
                              ends_only=ends_only, partial=_Partial(None, daily[t.id][2]))
@@ -1069,9 +1123,11 @@ def detect(
                                  sorted(d for d in raw_days if d <= complete))
     frames: list[pl.DataFrame] = []
     hit_days: dict[str, tuple[pl.DataFrame, list[date]]] = {}
+    starts: dict[str, date | None] = {}  # the first day of the rows each typology reads
     for stage in _stages(ran):
         plans: list[pl.LazyFrame] = []
         twice: list[_Compiled] = []
+        jobs: list[tuple[_Compiled, pl.LazyFrame, pl.LazyFrame | None]] = []
         for t in stage:
             deps = [full[d] for d in t.depends_on if d in full]
             prior = pl.concat(deps).lazy() if deps else None
@@ -1080,8 +1136,10 @@ def detect(
             # a dependency without stored hits computes every window over what reads its hits
             from_rows = is_dep and t.id not in stored_hits
             days = span[t.id] if from_rows else span_days(t)
+            starts[t.id] = None
             if report_from is not None and days is not None:
-                rows = rows.filter(pl.col("day") >= report_from - timedelta(days=days))
+                starts[t.id] = report_from - timedelta(days=days)
+                rows = rows.filter(pl.col("day") >= starts[t.id])
             fl = ext_df if is_dep else focus_df
             part = None
             if t.id in daily:
@@ -1099,15 +1157,9 @@ def detect(
                 keep_rows = c.selected is not None and c.select_for is None
                 plans += [c.frame, c.selected] if keep_rows else [c.frame]  # type: ignore[list-item]
             else:
-                plans.append(_finish(c, c.frame, c.selected))
+                jobs.append((c, c.frame, c.selected))
         out = iter(_collect_each(plans, engine))
-        finish: list[pl.LazyFrame] = []
-        done = iter(twice)
-        for t in stage:
-            if t.id not in needed_by_others:
-                frames.append(next(out))
-                continue
-            c = next(done)
+        for c in twice:
             frame = next(out)
             selected = next(out) if c.selected is not None and c.select_for is None else None
             found = frame.select("account_id")
@@ -1132,10 +1184,8 @@ def detect(
                                    | (pl.col("window_end") >= report_from))
             if focus_df is not None:
                 mine = mine.join(focus_df.lazy(), on="account_id", how="semi")
-            rows_for = c.selected if selected is None else selected.lazy()
-            finish.append(_finish(c, mine, rows_for))
-        if finish:
-            frames += _collect_each(finish, engine)
+            jobs.append((c, mine, c.selected if selected is None else selected.lazy()))
+        frames += _finish_all(jobs, rows_df, starts, acct.height, engine)
     hits = pl.concat([Hits.empty(), *frames]) if frames else Hits.empty()
     if report_only is not None:
         hits = hits.join(report_only, on="account_id", how="semi")
