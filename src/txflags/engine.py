@@ -43,6 +43,13 @@ from txflags.schema import Accounts, Hits, Transactions
 ENGINES = ("auto", "in-memory", "streaming")
 
 
+def _polars_engine(engine: str) -> str:
+    """The Polars engine to collect with: ``auto`` is the in-memory one. Every plan here reads
+    frames already in memory (the row context); Polars 2's default streaming engine ran a
+    night's detection at 1M rows in 3.5 s against 2.3 s in memory (same hits; the same at 10M)."""
+    return "in-memory" if engine == "auto" else engine
+
+
 @dataclass
 class DetectResult:
     """Hits of one run, which typologies ran, and which were skipped (id -> reason)."""
@@ -522,7 +529,8 @@ def _pair_windows(
 
 
 def _rolling_windows(
-    t: Typology, ctx: Context, selected: pl.LazyFrame, window: int, kinds: Mapping[str, str]
+    t: Typology, ctx: Context, selected: pl.LazyFrame, window: int, kinds: Mapping[str, str],
+    engine: str = "in-memory",
 ) -> pl.LazyFrame:
     """Every account's ``window``-day window ending on each day it has selected rows, with the
     typology's aggregate measures.
@@ -554,7 +562,7 @@ def _rolling_windows(
 
     if costly and cheap and gate:
         first = (
-            rolling(cheap, n_rows=True).filter(ctx.cond(gate)).collect()
+            rolling(cheap, n_rows=True).filter(ctx.cond(gate)).collect(engine=engine)  # type: ignore[arg-type]
         )  # how many (row, window) pairs the candidates hold decides how to do the second pass
         if first["_n"].sum() <= PAIR_BUDGET:
             second = _pair_windows(selected, first.lazy(), window, agg(costly))
@@ -579,6 +587,7 @@ def _compile(
     focus: pl.LazyFrame | None = None,
     ends_only: bool = False,
     partial: _Partial | None = None,
+    engine: str = "in-memory",
 ) -> _Compiled:
     det = t.detection
     window = window_of(t)
@@ -671,7 +680,7 @@ def _compile(
             (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start")
         )
     elif window:
-        frame = _rolling_windows(t, ctx, selected, window, kinds)
+        frame = _rolling_windows(t, ctx, selected, window, kinds, engine)
     else:
         frame = selected.group_by("account_id").agg(
             *aggs,
@@ -1025,6 +1034,7 @@ def detect(
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    engine = _polars_engine(engine)
     txns, accts, present, zones, as_of = _prepare(transactions, accounts, catalogue, as_of)
     ran, skipped = _runnable(catalogue, present)
     if not ran:
@@ -1107,7 +1117,8 @@ def detect(
                 if _shard and source is rows_df:
                     raw = raw.join(focus_df.lazy(), on="account_id", how="semi")  # type: ignore[union-attr]
                 c = _compile(t, raw, acct.lazy(), as_of, None, report_from,
-                             ends_only=ends_only, partial=_Partial(None, daily[t.id][2]))
+                             ends_only=ends_only, partial=_Partial(None, daily[t.id][2]),
+                             engine=engine)
                 lazy_parts.append(c.daily)
         parts_out = iter(_collect_each(lazy_parts, engine))
         # only days whose rows are all in (UTC days up to as_of) are saved: the last local day
@@ -1151,6 +1162,7 @@ def detect(
                 focus=None if fl is None else fl.lazy(),
                 ends_only=ends_only,
                 partial=part,
+                engine=engine,
             )
             if is_dep:
                 twice.append(c)
