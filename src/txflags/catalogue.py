@@ -174,10 +174,15 @@ def typology_files(root: Path) -> list[Path]:
     )
 
 
+#: libyaml's safe loader where PyYAML was built with it (the catalogue's 90 files parse in a
+#: tenth of the pure-Python loader's time: a scan's start-up), else the pure-Python one.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Any:
-    """Parse a YAML file, turning syntax errors into InputError."""
+    """Parse a YAML file (safe loader), turning syntax errors into InputError."""
     try:
-        return yaml.safe_load(path.read_text())
+        return yaml.load(path.read_text(), Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"{path}: cannot read YAML: {exc}") from exc
 

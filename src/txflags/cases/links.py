@@ -47,8 +47,9 @@ def money_links(rows: pl.LazyFrame, monitored: pl.Series, interest: pl.Series) -
 def _shared(pairs: pl.LazyFrame, column: str, interest: pl.Series, max_group: int) -> pl.LazyFrame:
     """Pairs (interesting account, other account) sharing one value of ``column``."""
     vals = (
-        pairs.select("account_id", pl.col(column).cast(pl.String).str.strip_chars()
-                     .str.to_lowercase().alias("_v"))
+        pairs.select("account_id", pl.col(column).cast(pl.String).alias("_v"))
+        .unique()  # (account, value) pairs are far fewer than rows: normalise those
+        .with_columns(pl.col("_v").str.strip_chars().str.to_lowercase())
         .filter(pl.col("_v").is_not_null() & (pl.col("_v") != ""))
         .unique()
     )
@@ -80,12 +81,17 @@ def links(
     An identifier held by more than ``max_group`` accounts (a shared office phone, a carrier-grade
     NAT address) is too common to mean anything and links nobody.
     """
+    names = rows.collect_schema().names()
+    # the columns the links read, once (several plans read them; the rows are a lookback of
+    # history files)
+    wanted = ["account_id", "counterparty_id", "direction", "channel", "amount_usd",
+              *(c for c in TXN_IDENTIFIERS if c in names)]
+    rows = rows.select(wanted).collect().lazy()
     plans = [money_links(rows, accounts["account_id"], interest)]
     acc = accounts.lazy()
     for col in ACCOUNT_IDENTIFIERS:
         if col in accounts.columns:
             plans.append(_shared(acc, col, interest, max_group))
-    names = rows.collect_schema().names()
     for col in TXN_IDENTIFIERS:
         if col in names:
             plans.append(_shared(rows.filter(pl.col(col).is_not_null()), col, interest, max_group))
