@@ -34,11 +34,13 @@ from txflags.cases import CaseConfig, assemble, links
 from txflags.cases.lifecycle import Night, plan_night
 from txflags.cases.records import CasePlan
 from txflags.catalogue import Catalogue, load_catalogue, read_yaml
-from txflags.engine import detect, lookback_days, partial_key, window_of
+from txflags.engine import detect
 from txflags.errors import InputError
 from txflags.features.context import local_time
 from txflags.ingest import ingest, resolve_mapping
+from txflags.partials import partial_key
 from txflags.schema import Hits, Quarantine
+from txflags.spans import lookback_days, window_of
 from txflags.store import StagedAggregate, StagedModels, Store, discard, discard_models
 
 if TYPE_CHECKING:  # the models (river, scikit-learn) are imported only when a scan uses them

@@ -12,7 +12,7 @@ Layout::
                                               names the part that holds each (key, day)
       (tables dependency_hits, dependency_days) the accounts a dependency typology hit, by
                                               window end, and the local days each configuration
-                                              (``engine.config_key``) was evaluated on
+                                              (``partials.hits_key``) was evaluated on
       models/state-<run_id>/                  anomaly-model state (``meta.models_state`` names
                                               the current one; its parent is kept for re-runs)
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from txflags import engine
 from txflags import scan as scan_mod
+from txflags import spans
 from txflags.catalogue import load_catalogue
-from txflags.engine import detect, partial_key
+from txflags.engine import detect
+from txflags.partials import partial_key
 from txflags.scan import scan
 
 CAT = load_catalogue()
@@ -112,7 +113,7 @@ def test_windows_ending_tonight_use_parts_only_for_short_batches(small, monkeypa
     res = detect(tx, acc, CAT, report_from=report_from, partials={})
     assert res.hits.equals(detect(tx, acc, CAT, report_from=report_from).hits)
     frame, days = res.partials[partial_key(CAT.get("cash.structuring"))]  # type: ignore[index]
-    assert min(days) == report_from - timedelta(days=engine.window_of(
+    assert min(days) == report_from - timedelta(days=spans.window_of(
         CAT.get("cash.structuring")) - 1)  # type: ignore[operator]
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from txflags import scan as scan_mod
 from txflags.catalogue import load_catalogue
-from txflags.engine import hits_key
+from txflags.partials import hits_key
 from txflags.scan import scan
 from txflags.store import Store
 

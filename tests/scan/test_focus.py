@@ -12,7 +12,7 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from txflags import engine
+from txflags import engine, spans
 from txflags.catalogue import load_catalogue
 from txflags.engine import detect
 
@@ -62,10 +62,10 @@ def test_spans_cover_what_the_windows_read(data, monkeypatch):
     where no feature looks further back than its span)."""
     tx, acc = data
     report_from = tx["ts"].max().date() - timedelta(days=3)  # type: ignore[union-attr]
-    spans = detect(tx, acc, CAT, report_from=report_from).hits
+    by_span = detect(tx, acc, CAT, report_from=report_from).hits
     monkeypatch.setattr(engine, "span_days", lambda t: None)
     everything = detect(tx, acc, CAT, report_from=report_from).hits
-    assert spans.equals(everything)
+    assert by_span.equals(everything)
 
 
 def test_focused_streaming_equals_in_memory(data):
@@ -79,11 +79,11 @@ def test_focused_streaming_equals_in_memory(data):
 
 def test_span_days_follow_windows_and_context():
     get = CAT.get
-    assert engine.span_days(get("cash.structuring")) == 10 - 1  # window only
+    assert spans.span_days(get("cash.structuring")) == 10 - 1  # window only
     # key_degree counts hubs over its own window before the typology's window
-    assert engine.span_days(get("remittance.shared_beneficiary")) == 90 - 1 + 90
+    assert spans.span_days(get("remittance.shared_beneficiary")) == 90 - 1 + 90
     # prev_match_lag_h: as far back as the threshold it is compared with (hours -> days + 1)
     p2p = get("funnel.many_new_p2p_payers")
-    assert engine.span_days(p2p) >= 30 - 1 + p2p.params["no_payroll_days"]
-    assert engine.span_days(get("kyc.staff_observed")) is None  # account scope: all rows read
-    assert engine.lookback_days(CAT) == 365
+    assert spans.span_days(p2p) >= 30 - 1 + p2p.params["no_payroll_days"]
+    assert spans.span_days(get("kyc.staff_observed")) is None  # account scope: all rows read
+    assert spans.lookback_days(CAT) == 365

@@ -82,6 +82,10 @@ class Context:
             return self.params[value["param"]]
         return value
 
+    def args(self, args: Mapping[str, Any] | None) -> dict[str, Any]:
+        """A feature's arguments with every ``{param: name}`` resolved (``arg``)."""
+        return {k: self.arg(v) for k, v in (args or {}).items()}
+
 
 def lookup(rows: pl.LazyFrame, on: list[str], table: pl.LazyFrame) -> pl.LazyFrame:
     """``rows`` left-joined with ``table`` (unique on ``on``): the join runs on the key columns

@@ -1,0 +1,124 @@
+"""Windowed measures over rows or daily parts: windows ending on given days, rolling windows,
+and costly measures computed only for the windows that pass a cheap gate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from txflags import features
+from txflags.catalogue import Typology
+from txflags.features.conditions import subject_of, walk
+from txflags.features.context import (
+    Context,
+)
+
+
+def windows_ending_from(
+    frame: pl.LazyFrame, report_from: date, window: int, aggs: list[pl.Expr]
+) -> pl.LazyFrame:
+    """``aggs`` over each ``window``-day window of ``frame`` (rows or account-days, with a
+    ``day`` column) that ends on a day of ``frame`` from ``report_from`` on: one group-by per
+    (account, window end) instead of a rolling pass over every day."""
+    ends = (
+        frame.filter(pl.col("day") >= report_from)
+        .select("account_id", pl.col("day").alias("window_end"))
+        .unique()
+    )
+    return (
+        frame.join(ends, on="account_id")
+        .filter(
+            (pl.col("day") <= pl.col("window_end"))
+            & (pl.col("day") > pl.col("window_end") - pl.duration(days=window))
+        )
+        .group_by("account_id", "window_end")
+        .agg(*aggs)
+    )
+
+
+#: Aggregate features evaluated window by window as a whole expression (a mode, a median, a
+#: duplicate test), each window costing far more than a running sum.
+COSTLY_AGGS = {"forwarded_share", "median_forward_lag_h", "median_value",
+               "repeated_amount_share", "new_counterparty_share"}
+
+
+def _measure_names(cond: Any) -> set[str]:
+    names = {subj[1] for leaf in walk(cond) if (subj := subject_of(leaf))}
+    return names | {leaf["ref"] for leaf in walk(cond) if "ref" in leaf}
+
+
+#: (row, window) pairs a second pass may materialise; more, and it rolls again instead.
+PAIR_BUDGET = 20_000_000
+
+
+def _pair_windows(
+    rows: pl.LazyFrame, ends: pl.LazyFrame, window: int, aggs: list[pl.Expr]
+) -> pl.LazyFrame:
+    """``aggs`` over the rows of each (account_id, window_end) window of ``ends``. Rows and
+    ends meet in ``window``-day blocks (a window spans at most two), so only pairs from the
+    same or the next block are formed before the exact day range is applied."""
+    block = pl.col("day").to_physical() // window
+    end_block = pl.col("window_end").to_physical() // window
+    ends = ends.select(
+        "account_id", "window_end", pl.concat_list(end_block - 1, end_block).alias("_b")
+    ).explode("_b")
+    return (
+        rows.with_columns(block.alias("_b"))
+        .join(ends, on=["account_id", "_b"])
+        .filter((pl.col("day") <= pl.col("window_end"))
+                & (pl.col("day") > pl.col("window_end") - pl.duration(days=window)))
+        .group_by("account_id", "window_end")
+        .agg(*aggs)
+    )
+
+
+def rolling_windows(
+    t: Typology, ctx: Context, selected: pl.LazyFrame, window: int, kinds: Mapping[str, str],
+    engine: str = "in-memory",
+) -> pl.LazyFrame:
+    """Every account's ``window``-day window ending on each day it has selected rows, with the
+    typology's aggregate measures.
+
+    Costly measures (``COSTLY_AGGS``) are computed in a second pass, only for the windows
+    passing the conjuncts of ``where`` that read cheap measures alone (e.g. "at least one
+    recipient"): no other window can pass, and most fail there. The candidates are collected
+    first: their row count decides between pairing rows with candidate windows (bounded by
+    ``PAIR_BUDGET``) and a second rolling pass over their accounts."""
+    measures: Mapping[str, Any] = t.detection["measures"]
+    agg_names = [n for n in measures if kinds[n] == "agg"]
+    costly = [n for n in agg_names if measures[n]["feature"] in COSTLY_AGGS]
+    cheap = [n for n in agg_names if n not in costly]
+    gate = [c for c in t.detection["where"] if _measure_names(c) <= set(cheap)]
+
+    def agg(names: list[str]) -> list[pl.Expr]:
+        return [features.get(measures[n]["feature"]).fn(ctx, **ctx.args(measures[n].get(
+            "args"))).alias(n) for n in names]
+
+    def rolling(names: list[str], rows: pl.LazyFrame = selected,
+                n_rows: bool = False) -> pl.LazyFrame:
+        return (
+            rows.sort("account_id", "day")
+            .rolling(index_column="day", period=f"{window}d", group_by="account_id")
+            .agg(*agg(names), *([pl.len().alias("_n")] if n_rows else []))
+            .unique(["account_id", "day"])
+            .rename({"day": "window_end"})
+        )
+
+    if costly and cheap and gate:
+        first = (
+            rolling(cheap, n_rows=True).filter(ctx.cond(gate)).collect(engine=engine)  # type: ignore[arg-type]
+        )  # how many (row, window) pairs the candidates hold decides how to do the second pass
+        if first["_n"].sum() <= PAIR_BUDGET:
+            second = _pair_windows(selected, first.lazy(), window, agg(costly))
+        else:  # roll again, over the candidates' accounts only
+            second = rolling(costly, selected.join(first.lazy(), on="account_id", how="semi"))
+        frame = first.lazy().drop("_n").join(second, on=["account_id", "window_end"],
+                                              how="left")
+    else:
+        frame = rolling(agg_names)
+    return frame.with_columns(
+        (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start")
+    )
