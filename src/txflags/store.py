@@ -621,15 +621,15 @@ class Store:
 
     def _remove_orphans(self) -> None:
         """Delete part files (and temporaries) that no committed row names."""
-        known = {p.resolve() for p in self._parts()}
-        with self.connect() as db:
-            known |= {(self.path / r[0]).resolve()
-                      for r in db.execute(
-                          "SELECT path FROM aggregates WHERE path IS NOT NULL").fetchall()}
+        with self.connect() as db:  # paths as recorded: relative to the store, POSIX
+            known = {r[0] for r in db.execute("SELECT path FROM parts").fetchall()}
+            known |= {r[0] for r in db.execute(
+                "SELECT path FROM aggregates WHERE path IS NOT NULL").fetchall()}
         files = [*(self.path / HISTORY).glob("date=*/*"),
                  *(self.path / AGGREGATES).glob("*/*")]
         for f in files:
-            if f.resolve() not in known and (f.name.startswith(".") or f.suffix == ".parquet"):
+            if (f.name.startswith(".") or f.suffix == ".parquet") and (
+                    f.relative_to(self.path).as_posix() not in known):
                 f.unlink(missing_ok=True)
 
 

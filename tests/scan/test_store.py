@@ -59,3 +59,22 @@ def test_any_order_and_split_gives_the_same_history(order, cuts, repeat):
         assert store.counts()["history_rows"] == 40
         assert store.history(start=ROWS["ts"].min().date(), end=ROWS["ts"].min().date())\
             .collect().height == (ROWS["ts"].dt.date() == ROWS["ts"].min().date()).sum()
+
+
+def test_opening_deletes_files_no_committed_row_names(tmp_path):
+    """A crashed run's renamed parts and temporaries are orphans: the next open deletes them
+    and keeps every part the database names."""
+    store = Store(tmp_path / "s")
+    _append(store, ROWS, "b1")
+    kept = sorted(p.relative_to(store.path) for p in (store.path / "history").rglob("*.parquet"))
+    day = next((store.path / "history").iterdir())
+    orphans = [day / "part-crashed.parquet", day / ".part-crashed.parquet.tmp",
+               store.path / "aggregates" / "k" / "part-crashed.parquet"]
+    for f in orphans:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        ROWS.head(1).write_parquet(f)
+    Store(tmp_path / "s")
+    assert not any(f.exists() for f in orphans)
+    assert sorted(p.relative_to(store.path)
+                  for p in (store.path / "history").rglob("*.parquet")) == kept
+    assert store.history().collect().height == ROWS.height
