@@ -330,7 +330,10 @@ def scan(
                 report_from, last_local = _local_day_range(kept, acc.kept)
                 as_of = as_of or kept["ts"].max().date()  # type: ignore[union-attr]
                 start = report_from - timedelta(days=lookback + 1)
-                rows = pl.concat([st.history(start, as_of), new_rows.lazy()], how="vertical")
+                # history read once (detection, cases and models each read it again, several
+                # plans at a time): a night's lookback, not the batch, which is in memory
+                history = st.history(start, as_of).collect()
+                rows = pl.concat([history, new_rows], how="vertical", rechunk=False).lazy()
                 # only the accounts active in the batch are reported (and featurised, with what
                 # their results read of other accounts); each typology reads its own span
                 partials = _stored_partials(st, catalogue, report_from, lookback)
