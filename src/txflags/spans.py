@@ -113,6 +113,9 @@ def lookback_days(catalogue: Catalogue) -> int:
 
 
 def names_used(t: Typology) -> set[str]:
+    """Every name ``t`` may read: strings in its detection, bands and parameters, and the
+    default values of the feature arguments it leaves unset (a default column name is read
+    only when the typology does not name another one)."""
     found: set[str] = set()
 
     def visit(x: Any) -> None:
@@ -131,8 +134,9 @@ def names_used(t: Typology) -> set[str]:
     visit(list(t.params.values()))
     for spec in [*(t.detection.get("derive") or {}).values(), *t.detection["measures"].values()]:
         fn = features.get(spec["feature"]).fn
+        given = spec.get("args") or {}
         visit([p.default for p in inspect.signature(fn).parameters.values()
-               if isinstance(p.default, str | list)])
+               if isinstance(p.default, str | list) and p.name not in given])
     return found
 
 

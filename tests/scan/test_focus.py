@@ -87,3 +87,19 @@ def test_span_days_follow_windows_and_context():
     assert spans.span_days(p2p) >= 30 - 1 + p2p.params["no_payroll_days"]
     assert spans.span_days(get("kyc.staff_observed")) is None  # account scope: all rows read
     assert spans.lookback_days(CAT) == 365
+
+
+def test_a_feature_default_column_counts_only_when_left_unset():
+    """Every forwarded_share in the catalogue names its own lag and amount columns, so the
+    default next-outflow columns (an as-of join over every row) are not built; a typology
+    leaving ``lag`` unset reads the default."""
+    from copy import deepcopy
+    from dataclasses import replace
+
+    from txflags.features.context import FWD_COLUMNS
+
+    assert not set(FWD_COLUMNS) & spans.needed_columns(list(CAT))
+    t = CAT.get("funnel.pass_through_sweep")
+    doc = deepcopy(t.doc)
+    del doc["detection"]["measures"]["forward_share"]["args"]["lag"]
+    assert "fwd_lag_h" in spans.needed_columns([replace(t, doc=doc)])
