@@ -339,11 +339,12 @@ def detect(
     span = _reach(ran)
     stored_hits: dict[str, pl.DataFrame] = {}
     if dependency_hits is not None and report_from is not None:
+        # a dependency read over all the rows: over the lookback a nightly scan reads
+        everything = lookback_days(catalogue) + 1
         for t in ran:
             key = hits_key(t)
             if t.id in needed_by_others and key is not None:
-                # a dependency read over all the rows: over the lookback a nightly scan reads
-                reach = span[t.id] if span[t.id] is not None else lookback_days(catalogue) + 1
+                reach = span[t.id] if span[t.id] is not None else everything
                 got = dependency_hits(key, report_from - timedelta(days=reach))
                 if got is not None:
                     stored_hits[t.id] = got
