@@ -15,10 +15,7 @@ import polars as pl
 from txflags import features
 from txflags.catalogue import Typology
 from txflags.features.conditions import in_hours
-from txflags.features.context import (
-    FWD_COLUMNS,
-    Context,
-)
+from txflags.features.context import FWD_COLUMNS, Context
 from txflags.spans import names_used, window_of
 
 #: Bump when the layout of the daily aggregates changes (old ones are then ignored).

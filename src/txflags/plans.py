@@ -15,9 +15,7 @@ import polars as pl
 from txflags import features
 from txflags.catalogue import Typology
 from txflags.features.conditions import compile_condition, subject_of, walk
-from txflags.features.context import (
-    Context,
-)
+from txflags.features.context import Context
 from txflags.partials import Partial, partial_exprs
 from txflags.schema import Hits
 from txflags.spans import network_keys, window_of

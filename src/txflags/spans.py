@@ -13,9 +13,7 @@ from txflags import features
 from txflags.catalogue import Catalogue, Typology
 from txflags.features.conditions import _value as _cond_value
 from txflags.features.conditions import subject_of, walk
-from txflags.features.context import (
-    row_columns,
-)
+from txflags.features.context import row_columns
 
 
 def window_of(t: Typology) -> int | None:

@@ -12,9 +12,7 @@ import polars as pl
 from txflags import features
 from txflags.catalogue import Typology
 from txflags.features.conditions import subject_of, walk
-from txflags.features.context import (
-    Context,
-)
+from txflags.features.context import Context
 
 
 def windows_ending_from(
