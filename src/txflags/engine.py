@@ -55,8 +55,8 @@ from txflags.spans import (
 ENGINES = ("auto", "in-memory", "streaming")
 
 
-#: ``auto`` collects runs over at most this many transactions with Polars' in-memory engine,
-#: larger ones with the streaming engine.
+#: ``auto`` collects with Polars' in-memory engine up to this many rows (transactions given, for
+#: the row context; rows of the row context, for the typologies), with the streaming one above.
 IN_MEMORY_ROWS = 2_000_000
 
 
@@ -341,7 +341,7 @@ def detect(
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     txns, accts, present, zones, as_of = _prepare(transactions, accounts, catalogue, as_of)
     n_rows = txns.select(pl.len()).collect().item()
-    engine = _polars_engine(engine, n_rows)
+    requested, engine = engine, _polars_engine(engine, n_rows)
     ran, skipped = _runnable(catalogue, present)
     if not ran:
         return DetectResult(Hits.empty(), [], skipped, as_of)
@@ -405,6 +405,9 @@ def detect(
         .select([c for c in row_columns() if c in cols])
         .collect(engine=engine)  # type: ignore[arg-type]
     )
+    # the typologies read the row context: its size decides (a night's focus is far smaller
+    # than the history it was cut from)
+    engine = _polars_engine(requested, rows_df.height)
     full: dict[str, pl.DataFrame] = {}
     computed: dict[str, tuple[pl.DataFrame, list[date]]] = {}
     tonight: dict[str, pl.DataFrame] = {}
