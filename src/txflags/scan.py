@@ -358,7 +358,7 @@ def scan(
                 dep_info = {
                     "from_store": result.dependencies_stored,
                     "from_rows": [d for d in needed if d not in result.dependencies_stored],
-                    "days_saved": sum(len(days) for _, days in dep_hits.values()),
+                    "days_evaluated": sum(len(days) for _, days in dep_hits.values()),
                 }
             else:
                 report_from, start = None, None

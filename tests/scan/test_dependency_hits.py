@@ -44,7 +44,7 @@ def test_second_night_reads_earlier_hits_and_finds_the_same_alerts(
     _night(two_nights[0], small, tmp_path / "a", tmp_path / "a1")
     stored = _night(two_nights[1], small, tmp_path / "a", tmp_path / "a2")
     info = stored.summary["dependency_hits"]
-    assert set(info["from_store"]) == WINDOWED and info["days_saved"] > 0
+    assert set(info["from_store"]) == WINDOWED and info["days_evaluated"] > 0
     assert set(info["from_rows"]) == DEPENDENCIES - WINDOWED  # account scope: no windows
 
     # the same nights, the second computing every dependency window from rows
