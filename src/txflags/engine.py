@@ -416,16 +416,17 @@ def detect(
         # features read nothing beyond the day), for every account
         lazy_parts = []
         raw_days = sorted(set().union(*(days for _, _, days in daily.values())))
-        source = rows_df
-        if len(raw_days) <= ENDS_ONLY_MAX_DAYS:  # a few nights: cut those rows out once
-            source = rows_df.filter(pl.col("day").is_in(raw_days))
-            if _shard:  # each shard saves the parts of its own accounts
-                source = source.join(focus_df, on="account_id", how="semi")  # type: ignore[arg-type]
+        few = len(raw_days) <= ENDS_ONLY_MAX_DAYS
+        source = rows_df.lazy()
+        if few:
+            source = source.filter(pl.col("day").is_in(raw_days))
+        if _shard:  # each shard saves the parts of its own accounts
+            source = source.join(focus_df.lazy(), on="account_id", how="semi")  # type: ignore[union-attr]
+        if few:  # a few nights: those rows cut out once, for every typology
+            source = source.collect(engine=engine).lazy()  # type: ignore[arg-type]
         for t in ran:
             if t.id in daily:
-                raw = source.lazy().filter(pl.col("day").is_in(sorted(daily[t.id][2])))
-                if _shard and source is rows_df:
-                    raw = raw.join(focus_df.lazy(), on="account_id", how="semi")  # type: ignore[union-attr]
+                raw = source.filter(pl.col("day").is_in(sorted(daily[t.id][2])))
                 c = compile_parts(t, raw, acct.lazy(), as_of, None, report_from,
                              ends_only=ends_only, partial=Partial(None, daily[t.id][2]),
                              engine=engine)
@@ -444,6 +445,11 @@ def detect(
                                  sorted(d for d in raw_days if d <= complete))
     frames: list[pl.DataFrame] = []
     hit_days: dict[str, tuple[pl.DataFrame, list[date]]] = {}
+    evaluated: list[date] = []  # the local days whose dependency windows tonight evaluates
+    if dependency_hits is not None and report_from is not None:
+        last = max(as_of, rows_df["day"].max() or as_of)  # type: ignore[type-var]
+        evaluated = [report_from + timedelta(days=i)
+                     for i in range((last - report_from).days + 1)]  # type: ignore[operator]
     starts: dict[str, date | None] = {}  # the first day of the rows each typology reads
     for stage in _stages(ran):
         plans: list[pl.LazyFrame] = []
@@ -492,13 +498,11 @@ def detect(
                 pl.lit(c.t.family).alias("family"),
             ).unique("account_id")
             key = hits_key(c.t)
-            if dependency_hits is not None and report_from is not None and key is not None:
-                last = max(as_of, rows_df["day"].max() or as_of)  # type: ignore[type-var]
+            if evaluated and key is not None:
                 hit_days[key] = (
                     frame.filter(pl.col("window_end") >= report_from)
                     .select("account_id", pl.col("window_end").alias("day")).unique(),
-                    [report_from + timedelta(days=i)
-                     for i in range((last - report_from).days + 1)],  # type: ignore[operator]
+                    evaluated,
                 )
             mine = frame.lazy()
             if report_from is not None:  # account-scope hits have no window: keep them
@@ -528,6 +532,20 @@ def _reach(ran: list[Typology]) -> dict[str, int | None]:
     return span
 
 
+def _by_key(
+    shards: list[dict[str, tuple[pl.DataFrame, list[date]]]],
+) -> dict[str, tuple[pl.DataFrame, list[date]]]:
+    """Per key, the shards' frames one after the other, with the days (the same in every
+    shard: each covers its own accounts on those days)."""
+    frames: dict[str, list[pl.DataFrame]] = {}
+    days: dict[str, list[date]] = {}
+    for shard in shards:
+        for key, (frame, covered) in shard.items():
+            frames.setdefault(key, []).append(frame)
+            days[key] = covered
+    return {key: (pl.concat(parts), days[key]) for key, parts in frames.items()}
+
+
 def _detect_shards(
     txns: pl.DataFrame,
     accounts: pl.LazyFrame,
@@ -550,18 +568,10 @@ def _detect_shards(
         detect(txns, accounts, catalogue, focus=part.select("account_id"), _shard=True, **kw)
         for _, part in own.group_by("shard", maintain_order=True)
     ]
-    partials: dict[str, tuple[pl.DataFrame, list[date]]] = {}
-    for r in results:
-        for key, (frame, days) in r.partials.items():
-            prev = partials.get(key)
-            partials[key] = (frame if prev is None else pl.concat([prev[0], frame]), days)
-    partials = {k: (f.sort("account_id", "day"), d) for k, (f, d) in partials.items()}
-    hit_days: dict[str, tuple[pl.DataFrame, list[date]]] = {}
-    for r in results:
-        for key, (frame, days) in r.dependency_hits.items():
-            prev = hit_days.get(key)
-            hit_days[key] = (frame if prev is None else pl.concat([prev[0], frame]).unique(),
-                             days)
+    partials = {k: (f.sort("account_id", "day"), d)
+                for k, (f, d) in _by_key([r.partials for r in results]).items()}
+    hit_days = {k: (f.unique(), d)
+                for k, (f, d) in _by_key([r.dependency_hits for r in results]).items()}
     hits = pl.concat([r.hits for r in results]).sort("typology_id", "account_id")
     first = results[0]
     return DetectResult(hits=hits, run=first.run, skipped=first.skipped, as_of=first.as_of,

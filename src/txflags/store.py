@@ -7,7 +7,7 @@ Layout::
                                               (stdlib sqlite3; case tables: cases/records.py)
       history/date=YYYY-MM-DD/part-<batch>.parquet   canonical transactions, by UTC booking date
       aggregates/<key>/part-<batch>.parquet  per-account daily partial aggregates of one
-                                              typology configuration (``engine.partial_key``)
+                                              typology configuration (``partials.partial_key``)
                                               for the local days a batch touched; the table
                                               names the part that holds each (key, day)
       (tables dependency_hits, dependency_days) the accounts a dependency typology hit, by

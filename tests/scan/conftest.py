@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -20,34 +21,30 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-@pytest.fixture(scope="session")
-def nights(small: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """The small dataset as two batches: UTC days 1-30, then the rest."""
-    d = tmp_path_factory.mktemp("nights")
+def _split(small: Path, folder: Path, cut: Callable[[pl.DataFrame], date], name: str) -> list[Path]:
+    """The small dataset as two batches: UTC days before ``cut(transactions)``, then the rest."""
     tx = pl.read_parquet(small / "transactions.parquet")
-    cut = tx["ts"].min().date().toordinal() + 30  # type: ignore[union-attr]
-    day = pl.col("ts").dt.date().to_physical() + 719163  # days since 0001-01-01, +1
+    day, first = pl.col("ts").dt.date(), cut(tx)
     paths = []
-    for i, frame in enumerate([tx.filter(day < cut), tx.filter(day >= cut)], start=1):
-        p = d / f"night{i}.parquet"
+    for i, frame in enumerate([tx.filter(day < first), tx.filter(day >= first)], start=1):
+        p = folder / f"{name}{i}.parquet"
         frame.write_parquet(p)
         paths.append(p)
     return paths
+
+
+@pytest.fixture(scope="session")
+def nights(small: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The small dataset as two batches: UTC days 1-30, then the rest."""
+    return _split(small, tmp_path_factory.mktemp("nights"),
+                  lambda tx: tx["ts"].min().date() + timedelta(days=30), "night")
 
 
 @pytest.fixture(scope="session")
 def two_nights(small: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Everything but the last two UTC days, then those two (a short nightly batch)."""
-    d = tmp_path_factory.mktemp("agg-nights")
-    tx = pl.read_parquet(small / "transactions.parquet")
-    cut = tx["ts"].max().date() - timedelta(days=1)  # type: ignore[union-attr]
-    day = pl.col("ts").dt.date()
-    paths = []
-    for i, frame in enumerate([tx.filter(day < cut), tx.filter(day >= cut)], start=1):
-        p = d / f"n{i}.parquet"
-        frame.write_parquet(p)
-        paths.append(p)
-    return paths
+    return _split(small, tmp_path_factory.mktemp("agg-nights"),
+                  lambda tx: tx["ts"].max().date() - timedelta(days=1), "n")
 
 
 def txn_frame(rows: list[dict]) -> pl.DataFrame:
