@@ -19,7 +19,7 @@ from txflags.features.context import FWD_COLUMNS, Context
 from txflags.spans import names_used, window_of
 
 #: Bump when the layout of the daily aggregates changes (old ones are then ignored).
-AGG_FORMAT = "1"
+AGG_FORMAT = "2"
 
 
 #: Bump when what the stored dependency hits mean changes.
@@ -46,14 +46,11 @@ def partial_key(t: Typology) -> str | None:
     """Key of ``t``'s per-account daily aggregates, or None when its windows cannot be summed
     from daily parts (a feature that reads other days or other accounts, or a measure such as
     a median). The key changes with the typology's version, parameters and detection."""
-    det = t.detection
-    if det.get("scope", "window") == "account" or not window_of(t):
+    if not decomposable(t):
         return None
-    if any(s["feature"] not in DAY_LOCAL_DERIVED for s in (det.get("derive") or {}).values()):
+    if any(s["feature"] not in DAY_LOCAL_DERIVED
+           for s in (t.detection.get("derive") or {}).values()):
         return None
-    for spec in det["measures"].values():
-        if features.get(spec["feature"]).kind == "agg" and spec["feature"] not in DECOMPOSABLE:
-            return None
     if names_used(t) & CONTEXT_COLUMNS:
         return None
     return config_key(t)
@@ -99,43 +96,103 @@ def _mask(ctx: Context, feat: str, args: Mapping[str, Any]) -> pl.Expr:
     return mask
 
 
-def partial_exprs(ctx: Context, name: str, spec: Mapping[str, Any]) -> tuple[list, pl.Expr]:
-    """(daily part expressions, window expression over the parts) of one aggregate measure;
-    the same values the feature computes over the window's rows."""
+#: USD sums are kept in whole micro-dollars (Int64): a window's total is then the exact sum of
+#: its rows' amounts, whatever the order or grouping of the summation (rows, daily parts,
+#: running totals), so a nightly run and a full scan agree to the last digit.
+MICRO = 1_000_000
+
+
+def _micro(usd: pl.Expr) -> pl.Expr:
+    return (usd * MICRO).round(0).cast(pl.Int64)
+
+
+#: how a day's rows make a part: an aggregation of the part's row values
+DAY_AGG = {
+    "rows": lambda c: pl.len().cast(pl.Int64),  # the day's rows (no row value)
+    "rows_max": lambda c: pl.len().cast(pl.Int64),  # the same; a window takes the largest day
+    "sum": lambda c: c.sum(),
+    "max": lambda c: c.max(),
+    "min": lambda c: c.min(),
+    "distinct": lambda c: c.drop_nulls().unique(),  # the day's distinct values, as a list
+}
+#: how a window combines its days' parts
+WINDOW_AGG = {"rows": "sum", "rows_max": "max", "sum": "sum", "max": "max", "min": "min",
+              "distinct": "distinct"}
+
+
+@dataclass
+class Parts:
+    """How one aggregate measure is computed from per-account daily parts."""
+
+    #: part column -> its value on each row (what a day aggregates; none for ``rows`` parts)
+    rows: dict[str, pl.Expr]
+    #: part column -> ``DAY_AGG`` key: how a day's rows make the part, and (``WINDOW_AGG``)
+    #: how a window combines its days' parts
+    kinds: dict[str, str]
+    #: the measure, from the combined part columns
+    measure: pl.Expr
+
+    def day_exprs(self, of_values: bool = False) -> list[pl.Expr]:
+        """Aggregations of one account-day's rows into the parts (``of_values``: of rows that
+        already hold the part values, as columns named after the parts)."""
+        return [DAY_AGG[k](pl.col(c) if of_values else self.rows.get(c)).alias(c)
+                for c, k in self.kinds.items()]
+
+
+def partial_exprs(ctx: Context, name: str, spec: Mapping[str, Any]) -> Parts:
+    """The daily parts of one aggregate measure (``DECOMPOSABLE``) and how a window combines
+    them into the value the feature computes over the window's rows."""
     feat = spec["feature"]
     args = ctx.args(spec.get("args"))
     p0, p1 = f"{name}__0", f"{name}__1"
-    amt = pl.col("amount_usd")
-    if feat in ("count", "max_per_day"):
-        parts = [pl.len().cast(pl.Int64).alias(p0)]
-        return parts, (pl.col(p0).sum() if feat == "count" else pl.col(p0).max())
+    usd = _micro(pl.col("amount_usd"))
+
+    def single(value: pl.Expr | None, kind: str, measure: pl.Expr | None = None) -> Parts:
+        return Parts({} if value is None else {p0: value}, {p0: kind},
+                     pl.col(p0) if measure is None else measure)
+
+    def ratio(num: pl.Expr, den: pl.Expr) -> Parts:
+        n, d = pl.col(p0), pl.col(p1)
+        return Parts({p0: num, p1: den}, {p0: "sum", p1: "sum"},
+                     pl.when(d > 0).then(n / d).otherwise(0.0))
+
+    def where(value: pl.Expr, otherwise: Any = None) -> pl.Expr:
+        return pl.when(ctx.cond(args["where"])).then(value).otherwise(otherwise)
+
+    if feat == "count":
+        return single(None, "rows")
+    if feat == "max_per_day":
+        return single(None, "rows_max")
     if feat == "sum_usd":
-        return [amt.sum().alias(p0)], pl.col(p0).sum()
+        return single(usd, "sum", pl.col(p0) / MICRO)
     if feat == "count_where":
-        return [ctx.cond(args["where"]).cast(pl.Int64).sum().alias(p0)], pl.col(p0).sum()
+        return single(ctx.cond(args["where"]).cast(pl.Int64), "sum")
     if feat == "sum_usd_where":
-        return [amt.filter(ctx.cond(args["where"])).sum().alias(p0)], pl.col(p0).sum()
+        return single(where(usd, 0), "sum", pl.col(p0) / MICRO)
     if feat == "usd_share_where":
-        parts = [amt.filter(ctx.cond(args["where"])).sum().alias(p0), amt.sum().alias(p1)]
-        total = pl.col(p1).sum()
-        return parts, pl.when(total > 0).then(pl.col(p0).sum() / total).otherwise(0.0)
+        return ratio(where(usd, 0), usd)
     if feat in ("share_where", "night_share", "night_or_weekend_share", "round_share"):
         mask = _mask(ctx, feat, args)
-        parts = [mask.cast(pl.Int64).sum().alias(p0), mask.count().cast(pl.Int64).alias(p1)]
-        n = pl.col(p1).sum()
-        return parts, pl.when(n > 0).then(pl.col(p0).sum() / n).otherwise(0.0)
+        return ratio(mask.cast(pl.Int64), mask.is_not_null().cast(pl.Int64))
     if feat == "n_distinct":
-        col = pl.col(args.get("column", "counterparty_id"))
-        if args.get("where"):
-            col = col.filter(ctx.cond(args["where"]))
-        return [col.drop_nulls().unique().alias(p0)], (
-            pl.col(p0).list.explode(keep_nulls=False, empty_as_null=False).n_unique().cast(pl.Int64)
-        )
+        value = pl.col(args.get("column", "counterparty_id"))
+        return single(where(value) if args.get("where") else value, "distinct")
     if feat == "max_value":
-        return [pl.col(args["column"]).max().alias(p0)], pl.col(p0).max()
+        return single(pl.col(args["column"]), "max")
     if feat == "min_value":
-        return [pl.col(args["column"]).min().alias(p0)], pl.col(p0).min()
+        return single(pl.col(args["column"]), "min")
     raise ValueError(f"{feat} has no daily parts")  # partial_key() excludes it
+
+
+def decomposable(t: Typology) -> bool:
+    """Whether ``t``'s windows can be combined from per-account daily parts within one run
+    (every aggregate measure is ``DECOMPOSABLE``; derived columns are computed on the rows
+    first). Storing the parts between runs asks more: ``partial_key``."""
+    det = t.detection
+    if det.get("scope", "window") == "account" or not window_of(t):
+        return False
+    return all(features.get(s["feature"]).kind != "agg" or s["feature"] in DECOMPOSABLE
+               for s in det["measures"].values())
 
 
 @dataclass

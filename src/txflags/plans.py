@@ -16,10 +16,16 @@ from txflags import features
 from txflags.catalogue import Typology
 from txflags.features.conditions import compile_condition, subject_of, walk
 from txflags.features.context import Context
-from txflags.partials import Partial, partial_exprs
+from txflags.partials import WINDOW_AGG, Partial, decomposable, partial_exprs
 from txflags.schema import Hits
 from txflags.spans import network_keys, window_of
-from txflags.windows import rolling_windows, windows_ending_from
+from txflags.windows import (
+    combine_parts,
+    day_parts,
+    rolling_windows,
+    running_windows,
+    windows_ending_from,
+)
 
 
 def _account_measure(ctx: Context, name: str, spec: Mapping[str, Any]) -> pl.LazyFrame:
@@ -150,28 +156,33 @@ def compile_parts(
     if pre is not None:
         r = r.filter(pre)
     selected = _derive(r, ctx, derive).filter(ctx.cond(det.get("rows")))
-    aggs = [
-        features.get(s["feature"]).fn(ctx, **ctx.args(s.get("args"))).alias(n)
-        for n, s in measures.items()
-        if kinds[n] == "agg"
-    ]
+    agg_names = [n for n in measures if kinds[n] == "agg"]
+    aggs = [features.get(measures[n]["feature"]).fn(ctx, **ctx.args(measures[n].get("args")))
+            .alias(n) for n in agg_names]
+    # measures combined from per-account daily parts (sums, maxima, distinct values)
+    parts = ([partial_exprs(ctx, n, measures[n]) for n in agg_names]
+             if window and decomposable(t) else [])
+    part_kinds = {c: WINDOW_AGG[k] for p in parts for c, k in p.kinds.items()}
+    combined = [p.measure.alias(n) for n, p in zip(agg_names, parts, strict=False)]
+
+    def from_parts(days: pl.LazyFrame, values: Mapping[str, pl.LazyFrame] | None = None
+                   ) -> pl.LazyFrame:
+        # windows from per-account daily parts: those ending on the report days only (a
+        # night), or every one (running totals)
+        if ends_only and report_from is not None:
+            w = windows_ending_from(days, report_from, window, combine_parts(part_kinds))
+        else:
+            w = running_windows(days, part_kinds, window, values)  # type: ignore[arg-type]
+        return w.select("account_id", "window_end", *combined)
+
     daily: pl.LazyFrame | None = None
     if partial is not None and window:
         # per-account daily parts of the days not stored yet, for every account (saved)
-        parts, combine = [], []
-        for n, s in measures.items():
-            if kinds[n] == "agg":
-                p, w = partial_exprs(ctx, n, s)
-                parts += p
-                combine.append(w.alias(n))
         if partial.daily is not None:  # computed already (detect collects them first)
             daily = partial.daily
         else:
-            daily = (
-                selected.filter(pl.col("day").is_in(sorted(partial.raw_days)))
-                .group_by("account_id", "day")
-                .agg(*parts)
-            )
+            daily = day_parts(selected.filter(pl.col("day").is_in(sorted(partial.raw_days))),
+                              [e for p in parts for e in p.day_exprs()])
     if network or partial is not None:
         selected = keep(selected)
     if daily is not None and report_from is not None and window:
@@ -181,26 +192,28 @@ def compile_parts(
         if partial.stored is not None:  # type: ignore[union-attr]
             stored = partial.stored.select(mine.collect_schema().names())  # type: ignore[union-attr]
             mine = pl.concat([keep(stored), mine], how="vertical")
-        if ends_only:
-            frame = windows_ending_from(mine, report_from, window, combine)
-        else:  # a long batch: roll over account-days instead of rows
-            frame = (
-                mine.sort("account_id", "day")
-                .rolling(index_column="day", period=f"{window}d", group_by="account_id")
-                .agg(*combine)
-                .rename({"day": "window_end"})
-            )
-        frame = frame.with_columns(
-            (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start")
-        )
+        frame = from_parts(mine)
         # evidence: the focus accounts' selected rows (raw rows are kept for that)
+    elif parts:
+        # the part values of the selected rows, once; distinct values are counted from them
+        # (the days' lists of distinct values are kept only to be stored)
+        values = selected.select("account_id", "day",
+                                 *[e.alias(c) for p in parts for c, e in p.rows.items()])
+        distinct = [] if ends_only else [c for c, k in part_kinds.items() if k == "distinct"]
+        if distinct:
+            values = values.cache()
+        days = day_parts(values, [e for p in parts for e in p.day_exprs(of_values=True)
+                                  if e.meta.output_name() not in distinct])
+        frame = from_parts(days, {c: values.select("account_id", "day", pl.col(c).alias("value"))
+                                  for c in distinct})
     elif window and ends_only and report_from is not None:
         # only windows ending in the report days: one group-by per (account, end day)
-        frame = windows_ending_from(selected, report_from, window, aggs).with_columns(
-            (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start")
-        )
+        frame = windows_ending_from(selected, report_from, window, aggs)
     elif window:
         frame = rolling_windows(t, ctx, selected, window, kinds, engine)
+    if window:
+        frame = frame.with_columns(
+            (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start"))
     else:
         frame = selected.group_by("account_id").agg(
             *aggs,

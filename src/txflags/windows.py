@@ -37,6 +37,99 @@ def windows_ending_from(
     )
 
 
+#: Accounts' days are numbered in blocks of this many (``window_key``): a window of at most a
+#: few hundred days never reaches into the next account's block.
+KEY_BLOCK = 1 << 21
+
+
+def window_key() -> pl.Expr:
+    """``_k``: an Int64 ordering rows by account, then local day; one key per account-day.
+    Accounts are numbered by their categorical code (the order is arbitrary, only the blocks
+    matter), days by their number since 1970."""
+    account = pl.col("account_id").cast(pl.String).cast(pl.Categorical).to_physical()
+    day = pl.col("day").to_physical().cast(pl.Int64)
+    return (account.cast(pl.Int64) * KEY_BLOCK + day + KEY_BLOCK // 2).alias("_k")
+
+
+def day_parts(rows: pl.LazyFrame, exprs: list[pl.Expr]) -> pl.LazyFrame:
+    """``exprs`` over each account-day's rows (grouped by the window key: one integer)."""
+    return (
+        rows.with_columns(window_key())
+        .group_by("_k")
+        .agg(pl.col("account_id").first(), pl.col("day").first(), *exprs)
+        .drop("_k")
+    )
+
+
+def combine_parts(kinds: Mapping[str, str]) -> list[pl.Expr]:
+    """Aggregations combining the daily parts (``partials.Parts.kinds``) of a window's days."""
+    out = []
+    for col, kind in kinds.items():
+        c = pl.col(col)
+        if kind == "distinct":
+            out.append(c.list.explode(keep_nulls=False, empty_as_null=False).n_unique()
+                       .cast(pl.Int64).alias(col))
+        else:
+            out.append(getattr(c, kind)().alias(col))
+    return out
+
+
+def running_windows(
+    daily: pl.LazyFrame, kinds: Mapping[str, str], window: int,
+    values: Mapping[str, pl.LazyFrame] | None = None,
+) -> pl.LazyFrame:
+    """Every ``window``-day window ending on an account-day of ``daily`` (per-account daily
+    parts, one row per account-day), with the parts combined by ``kinds``: running sums,
+    maxima and minima over the window key, and distinct counts from the days each value is
+    seen on. ``values``: per distinct part, its (account_id, day, value) rows; default: the
+    part's lists exploded. Linear in the account-days (a rolling group-by re-aggregates each
+    window), exact: sums are integers or parts already summed per day."""
+    w = f"{window}i"
+    frame = daily.with_columns(window_key()).sort("_k")
+    roll = {"sum": pl.Expr.rolling_sum_by, "max": pl.Expr.rolling_max_by,
+            "min": pl.Expr.rolling_min_by}
+    frame = frame.with_columns(
+        roll[kind](pl.col(c), "_k", w) for c, kind in kinds.items() if kind != "distinct"
+    )
+    for col, kind in kinds.items():
+        if kind != "distinct":
+            continue
+        seen = (values or {}).get(col)
+        if seen is None:
+            seen = daily.select("account_id", "day", pl.col(col).alias("value")).explode("value")
+        frame = frame.drop(col, strict=False).join(
+            _distinct_counts(seen, frame.select("_k"), window).rename({"n": col}),
+            on="_k", how="left",
+        )
+    return frame.drop("_k").rename({"day": "window_end"})
+
+
+def _distinct_counts(seen: pl.LazyFrame, keys: pl.LazyFrame, window: int) -> pl.LazyFrame:
+    """Distinct values per window ending on each key of ``keys`` (window keys), from the
+    (account_id, day, value) rows of ``seen``. A value seen on day d (and next on day d') is
+    in the windows ending from d up to min(d', d + window) - 1: +1 there, -1 after, and a
+    running total over the keys counts it once per window."""
+    code = pl.col("value").cast(pl.String).cast(pl.Categorical).to_physical()
+    first = (
+        seen.drop_nulls("value")
+        .select(window_key(), code.alias("_v"))
+        .unique()
+        .sort("_v", "_k")
+    )
+    same = (pl.col("_v") == pl.col("_v").shift(-1)) & (
+        pl.col("_k") // KEY_BLOCK == pl.col("_k").shift(-1) // KEY_BLOCK
+    )
+    until = pl.min_horizontal(pl.when(same).then(pl.col("_k").shift(-1)), pl.col("_k") + window)
+    events = pl.concat([
+        first.select("_k", pl.lit(1, pl.Int64).alias("d")),
+        first.select(until.alias("_k"), pl.lit(-1, pl.Int64).alias("d")),
+        keys.select("_k", pl.lit(0, pl.Int64).alias("d")),
+    ])
+    counts = (events.group_by("_k").agg(pl.col("d").sum()).sort("_k")
+              .select("_k", pl.col("d").cum_sum().alias("n")))
+    return keys.join(counts, on="_k", how="left")
+
+
 #: Aggregate features evaluated window by window as a whole expression (a mode, a median, a
 #: duplicate test), each window costing far more than a running sum.
 COSTLY_AGGS = {"forwarded_share", "median_forward_lag_h", "median_value",
@@ -117,6 +210,4 @@ def rolling_windows(
                                               how="left")
     else:
         frame = rolling(agg_names)
-    return frame.with_columns(
-        (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start")
-    )
+    return frame
