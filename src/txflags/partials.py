@@ -16,7 +16,7 @@ from txflags import features
 from txflags.catalogue import Typology
 from txflags.features.conditions import in_hours
 from txflags.features.context import FWD_COLUMNS, Context
-from txflags.spans import names_used, window_of
+from txflags.spans import deciding_measures, names_used, window_of
 
 #: Bump when the layout of the daily aggregates changes (old ones are then ignored).
 AGG_FORMAT = "2"
@@ -186,13 +186,26 @@ def partial_exprs(ctx: Context, name: str, spec: Mapping[str, Any]) -> Parts:
 
 def decomposable(t: Typology) -> bool:
     """Whether ``t``'s windows can be combined from per-account daily parts within one run
-    (every aggregate measure is ``DECOMPOSABLE``; derived columns are computed on the rows
-    first). Storing the parts between runs asks more: ``partial_key``."""
+    (every aggregate measure deciding the windows, ``window_measures``, is ``DECOMPOSABLE``;
+    derived columns are computed on the rows first). Storing the parts between runs asks
+    more: ``partial_key``."""
     det = t.detection
     if det.get("scope", "window") == "account" or not window_of(t):
         return False
-    return all(features.get(s["feature"]).kind != "agg" or s["feature"] in DECOMPOSABLE
-               for s in det["measures"].values())
+    return all(det["measures"][n]["feature"] in DECOMPOSABLE for n in window_measures(t))
+
+
+def window_measures(t: Typology) -> list[str]:
+    """The aggregate measures computed for every window: those deciding whether and which
+    window is reported (``spans.deciding_measures``). The others are computed only for the
+    strongest window of each account hit (with its evidence); all of them when ``t`` has no
+    window (one per account)."""
+    measures = t.detection["measures"]
+    aggs = [n for n, s in measures.items() if features.get(s["feature"]).kind == "agg"]
+    if not window_of(t):
+        return aggs
+    deciding = deciding_measures(t)
+    return [n for n in aggs if n in deciding]
 
 
 @dataclass

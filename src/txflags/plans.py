@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -16,7 +16,13 @@ from txflags import features
 from txflags.catalogue import Typology
 from txflags.features.conditions import compile_condition, subject_of, walk
 from txflags.features.context import Context
-from txflags.partials import WINDOW_AGG, Partial, decomposable, partial_exprs
+from txflags.partials import (
+    WINDOW_AGG,
+    Partial,
+    decomposable,
+    partial_exprs,
+    window_measures,
+)
 from txflags.schema import Hits
 from txflags.spans import network_keys, window_of
 from txflags.windows import (
@@ -25,6 +31,7 @@ from txflags.windows import (
     rolling_windows,
     running_windows,
     windows_ending_from,
+    windows_of_rows,
 )
 
 
@@ -101,6 +108,8 @@ class Compiled:
     #: selected rows of some accounts only (features of one account's rows): evidence reads
     #: the hit accounts' rows (from the compiled rows, or from a given source of rows)
     select_for: Callable[[pl.LazyFrame, pl.LazyFrame | None], pl.LazyFrame] | None = None
+    #: measures computed for the strongest window only, from its rows (``window_measures``)
+    reported: list[pl.Expr] = field(default_factory=list)
 
 
 def compile_parts(
@@ -156,23 +165,28 @@ def compile_parts(
     if pre is not None:
         r = r.filter(pre)
     selected = _derive(r, ctx, derive).filter(ctx.cond(det.get("rows")))
-    agg_names = [n for n in measures if kinds[n] == "agg"]
-    aggs = [features.get(measures[n]["feature"]).fn(ctx, **ctx.args(measures[n].get("args")))
-            .alias(n) for n in agg_names]
+    # the aggregate measures of every window; the others only for the strongest ones
+    agg_names = window_measures(t)
+
+    def agg(names: list[str]) -> list[pl.Expr]:
+        return [features.get(measures[n]["feature"]).fn(ctx, **ctx.args(measures[n].get(
+            "args"))).alias(n) for n in names]
+
+    aggs = agg(agg_names)
+    reported = agg([n for n in measures if kinds[n] == "agg" and n not in agg_names])
     # measures combined from per-account daily parts (sums, maxima, distinct values)
     parts = ([partial_exprs(ctx, n, measures[n]) for n in agg_names]
              if window and decomposable(t) else [])
     part_kinds = {c: WINDOW_AGG[k] for p in parts for c, k in p.kinds.items()}
     combined = [p.measure.alias(n) for n, p in zip(agg_names, parts, strict=False)]
 
-    def from_parts(days: pl.LazyFrame, values: Mapping[str, pl.LazyFrame] | None = None
-                   ) -> pl.LazyFrame:
+    def from_parts(days: pl.LazyFrame) -> pl.LazyFrame:
         # windows from per-account daily parts: those ending on the report days only (a
         # night), or every one (running totals)
         if ends_only and report_from is not None:
             w = windows_ending_from(days, report_from, window, combine_parts(part_kinds))
         else:
-            w = running_windows(days, part_kinds, window, values)  # type: ignore[arg-type]
+            w = running_windows(days, part_kinds, window)  # type: ignore[arg-type]
         return w.select("account_id", "window_end", *combined)
 
     daily: pl.LazyFrame | None = None
@@ -194,23 +208,17 @@ def compile_parts(
             mine = pl.concat([keep(stored), mine], how="vertical")
         frame = from_parts(mine)
         # evidence: the focus accounts' selected rows (raw rows are kept for that)
-    elif parts:
-        # the part values of the selected rows, once; distinct values are counted from them
-        # (the days' lists of distinct values are kept only to be stored)
-        values = selected.select("account_id", "day",
-                                 *[e.alias(c) for p in parts for c, e in p.rows.items()])
-        distinct = [] if ends_only else [c for c, k in part_kinds.items() if k == "distinct"]
-        if distinct:
-            values = values.cache()
-        days = day_parts(values, [e for p in parts for e in p.day_exprs(of_values=True)
-                                  if e.meta.output_name() not in distinct])
-        frame = from_parts(days, {c: values.select("account_id", "day", pl.col(c).alias("value"))
-                                  for c in distinct})
+    elif parts and not ends_only:  # every window of the rows, by running totals
+        frame = windows_of_rows(selected, dict(zip(agg_names, parts, strict=True)), window)  # type: ignore[arg-type]
+    elif parts:  # a night: the windows ending on its days, from the rows' daily parts
+        frame = from_parts(day_parts(selected, [e for p in parts for e in p.day_exprs()]))
     elif window and ends_only and report_from is not None:
         # only windows ending in the report days: one group-by per (account, end day)
         frame = windows_ending_from(selected, report_from, window, aggs)
     elif window:
-        frame = rolling_windows(t, ctx, selected, window, kinds, engine)
+        frame = rolling_windows(t, ctx, selected, window,
+                                {n: k for n, k in kinds.items() if k != "agg" or n in agg_names},
+                                engine)
     if window:
         frame = frame.with_columns(
             (pl.col("window_end") - pl.duration(days=window - 1)).alias("window_start"))
@@ -226,7 +234,7 @@ def compile_parts(
         frame = frame.join(_account_measure(ctx, n, measures[n]), on="account_id", how="left")
     frame = frame.filter(ctx.cond(det["where"]))
     return Compiled(t, ctx, window, frame, selected, daily,
-                     None if network else select_for)
+                     None if network else select_for, reported)
 
 
 def _derive(rows: pl.LazyFrame, ctx: Context, derive: Mapping[str, Any]) -> pl.LazyFrame:
@@ -260,7 +268,8 @@ def strongest(c: Compiled, frame: pl.LazyFrame) -> pl.LazyFrame:
     # measures are reported to 6 decimals; rank on those, so that float summation order (rolling
     # vs one group-by per window) never decides between two windows
     schema = frame.collect_schema()
-    frame = frame.with_columns(pl.col([n for n in measures if schema[n].is_float()]).round(6))
+    frame = frame.with_columns(
+        pl.col([n for n in measures if n in schema and schema[n].is_float()]).round(6))
     return frame.group_by("account_id").agg(
         pl.all()
         .sort_by([rank, "window_end"], descending=[True, True], nulls_last=True)
@@ -272,20 +281,20 @@ def with_evidence(
     c: Compiled, frame: pl.LazyFrame, selected: pl.LazyFrame | None,
     source: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """``frame`` (strongest windows) with ``evidence_txn_ids``: the selected rows of each
-    window. A typology whose features read only its own account's rows re-selects the hit
-    accounts' rows from ``source`` (default: the rows it was compiled with)."""
+    """``frame`` (strongest windows) with ``evidence_txn_ids``, the selected rows of each
+    window, and the measures computed for the strongest windows only (``Compiled.reported``).
+    A typology whose features read only its own account's rows re-selects the hit accounts'
+    rows from ``source`` (default: the rows it was compiled with)."""
     if selected is None:
         return frame.with_columns(pl.lit([], pl.List(pl.String)).alias("evidence_txn_ids"))
     win = frame.select("account_id", "window_start", "window_end")
     if c.select_for is not None:
         selected = c.select_for(win.select("account_id"), source)
     evidence = (
-        selected.select("account_id", "day", "txn_id")
-        .join(win, on="account_id")
+        selected.join(win, on="account_id")
         .filter(pl.col("day").is_between(pl.col("window_start"), pl.col("window_end")))
         .group_by("account_id")
-        .agg(pl.col("txn_id").sort().alias("evidence_txn_ids"))
+        .agg(pl.col("txn_id").sort().alias("evidence_txn_ids"), *c.reported)
     )
     return frame.join(evidence, on="account_id", how="left")
 

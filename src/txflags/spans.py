@@ -110,6 +110,22 @@ def lookback_days(catalogue: Catalogue) -> int:
     return longest
 
 
+def deciding_measures(t: Typology) -> set[str]:
+    """The measures that decide whether and which window is reported: read by ``where``, by a
+    band's ``when`` or ranking the windows (``rank_by``, default the first measure). The others
+    are only reported, for the strongest window."""
+    det = t.detection
+    conds = list(det["where"]) + [c for b in t.doc["bands"] for c in b.get("when") or []]
+    return ((measure_names(conds) & set(det["measures"]))
+            | {det.get("rank_by") or next(iter(det["measures"]))})
+
+
+def measure_names(cond: Any) -> set[str]:
+    """The names a condition reads (its subjects and ``ref``s)."""
+    names = {subj[1] for leaf in walk(cond) if (subj := subject_of(leaf))}
+    return names | {leaf["ref"] for leaf in walk(cond) if "ref" in leaf}
+
+
 def names_used(t: Typology) -> set[str]:
     """Every name ``t`` may read: strings in its detection, bands and parameters, and the
     default values of the feature arguments it leaves unset (a default column name is read

@@ -11,8 +11,9 @@ import polars as pl
 
 from txflags import features
 from txflags.catalogue import Typology
-from txflags.features.conditions import subject_of, walk
 from txflags.features.context import Context
+from txflags.partials import DECOMPOSABLE, WINDOW_AGG, Parts, partial_exprs
+from txflags.spans import measure_names
 
 
 def windows_ending_from(
@@ -104,6 +105,26 @@ def running_windows(
     return frame.drop("_k").rename({"day": "window_end"})
 
 
+def windows_of_rows(
+    rows: pl.LazyFrame, parts: Mapping[str, Parts], window: int
+) -> pl.LazyFrame:
+    """Every account's ``window``-day window ending on each day it has rows, with the measures
+    of ``parts`` (name -> ``partials.Parts``), by running totals over the rows' daily parts.
+    The rows' part values are computed once; distinct values are counted from them (no
+    per-day lists)."""
+    kinds = {c: WINDOW_AGG[k] for p in parts.values() for c, k in p.kinds.items()}
+    values = rows.select("account_id", "day",
+                         *[e.alias(c) for p in parts.values() for c, e in p.rows.items()])
+    distinct = [c for c, k in kinds.items() if k == "distinct"]
+    if distinct:
+        values = values.cache()
+    days = day_parts(values, [e for p in parts.values() for e in p.day_exprs(of_values=True)
+                              if e.meta.output_name() not in distinct])
+    seen = {c: values.select("account_id", "day", pl.col(c).alias("value")) for c in distinct}
+    return running_windows(days, kinds, window, seen).select(
+        "account_id", "window_end", *[p.measure.alias(n) for n, p in parts.items()])
+
+
 def _distinct_counts(seen: pl.LazyFrame, keys: pl.LazyFrame, window: int) -> pl.LazyFrame:
     """Distinct values per window ending on each key of ``keys`` (window keys), from the
     (account_id, day, value) rows of ``seen``. A value seen on day d (and next on day d') is
@@ -134,11 +155,6 @@ def _distinct_counts(seen: pl.LazyFrame, keys: pl.LazyFrame, window: int) -> pl.
 #: duplicate test), each window costing far more than a running sum.
 COSTLY_AGGS = {"forwarded_share", "median_forward_lag_h", "median_value",
                "repeated_amount_share", "new_counterparty_share"}
-
-
-def _measure_names(cond: Any) -> set[str]:
-    names = {subj[1] for leaf in walk(cond) if (subj := subject_of(leaf))}
-    return names | {leaf["ref"] for leaf in walk(cond) if "ref" in leaf}
 
 
 #: (row, window) pairs a second pass may materialise; more, and it rolls again instead.
@@ -179,10 +195,10 @@ def rolling_windows(
     first: their row count decides between pairing rows with candidate windows (bounded by
     ``PAIR_BUDGET``) and a second rolling pass over their accounts."""
     measures: Mapping[str, Any] = t.detection["measures"]
-    agg_names = [n for n in measures if kinds[n] == "agg"]
+    agg_names = [n for n, kind in kinds.items() if kind == "agg"]
     costly = [n for n in agg_names if measures[n]["feature"] in COSTLY_AGGS]
     cheap = [n for n in agg_names if n not in costly]
-    gate = [c for c in t.detection["where"] if _measure_names(c) <= set(cheap)]
+    gate = [c for c in t.detection["where"] if measure_names(c) <= set(cheap)]
 
     def agg(names: list[str]) -> list[pl.Expr]:
         return [features.get(measures[n]["feature"]).fn(ctx, **ctx.args(measures[n].get(
@@ -198,9 +214,18 @@ def rolling_windows(
             .rename({"day": "window_end"})
         )
 
+    def cheap_windows() -> pl.LazyFrame:
+        # the cheap measures and the rows of each window (``_n``): by running totals when
+        # they sum from daily parts
+        if all(measures[n]["feature"] in DECOMPOSABLE for n in cheap):
+            parts = {n: partial_exprs(ctx, n, measures[n]) for n in cheap}
+            parts["_n"] = Parts({}, {"_n__0": "rows"}, pl.col("_n__0"))
+            return windows_of_rows(selected, parts, window)
+        return rolling(cheap, n_rows=True)
+
     if costly and cheap and gate:
         first = (
-            rolling(cheap, n_rows=True).filter(ctx.cond(gate)).collect(engine=engine)  # type: ignore[arg-type]
+            cheap_windows().filter(ctx.cond(gate)).collect(engine=engine)  # type: ignore[arg-type]
         )  # how many (row, window) pairs the candidates hold decides how to do the second pass
         if first["_n"].sum() <= PAIR_BUDGET:
             second = _pair_windows(selected, first.lazy(), window, agg(costly))
