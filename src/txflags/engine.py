@@ -54,10 +54,13 @@ from txflags.spans import (
 
 ENGINES = ("auto", "in-memory", "streaming")
 
+#: row-context columns marking a focused run's focus and extended focus accounts
+FOCUS, EXT_FOCUS = "_focus", "_ext_focus"
+
 
 #: ``auto`` collects with Polars' in-memory engine up to this many rows (transactions given, for
 #: the row context; rows of the row context, for the typologies), with the streaming one above.
-IN_MEMORY_ROWS = 2_000_000
+IN_MEMORY_ROWS = 4_000_000
 
 
 def _polars_engine(engine: str, n_rows: int) -> str:
@@ -388,7 +391,7 @@ def detect(
             and n_rows > shard_rows):
         return _detect_shards(
             txns.collect(engine=engine), accts, catalogue, report_only, shard_rows,  # type: ignore[arg-type]
-            as_of=as_of, engine=engine, report_from=report_from, partials=partials,
+            as_of=as_of, engine=requested, report_from=report_from, partials=partials,
             dependency_hits=dependency_hits,
         )
     if focus is not None and focus_df is not None:
@@ -400,9 +403,15 @@ def detect(
         ctx_txns = txns.filter(keep)
     # the row context, once: only the columns the catalogue reads
     cols = needed_columns(ran)
+    # a focused run marks the focus (and extended focus) accounts' rows once: each typology
+    # then filters on a column instead of joining its rows with the focus
+    marks = [] if focus_df is None or ext_df is None else [
+        pl.col("account_id").is_in(focus_df["account_id"].implode()).alias(FOCUS),
+        pl.col("account_id").is_in(ext_df["account_id"].implode()).alias(EXT_FOCUS),
+    ]
     rows_df = (
         build_rows(ctx_txns, acct.lazy(), zones, cols)
-        .select([c for c in row_columns() if c in cols])
+        .select(*[c for c in row_columns() if c in cols], *marks)
         .collect(engine=engine)  # type: ignore[arg-type]
     )
     # the typologies read the row context: its size decides (a night's focus is far smaller
@@ -479,6 +488,7 @@ def detect(
                 ends_only=ends_only,
                 partial=part,
                 engine=engine,
+                focus_column=(EXT_FOCUS if is_dep else FOCUS) if marks else None,
             )
             if is_dep:
                 twice.append(c)

@@ -123,7 +123,11 @@ def compile_parts(
     ends_only: bool = False,
     partial: Partial | None = None,
     engine: str = "in-memory",
+    focus_column: str | None = None,
 ) -> Compiled:
+    """One typology's lazy plans over ``rows`` (see ``Compiled``). ``focus``: only these
+    accounts' windows; ``focus_column``: a boolean column of ``rows`` marking the same
+    accounts (a filter instead of a join per plan)."""
     det = t.detection
     window = window_of(t)
     ctx = Context(rows, accounts, as_of, t.params, window, prior_hits)
@@ -133,6 +137,9 @@ def compile_parts(
 
     def keep(frame: pl.LazyFrame) -> pl.LazyFrame:
         return frame if focus is None else frame.join(focus, on="account_id", how="semi")
+
+    def keep_rows(frame: pl.LazyFrame) -> pl.LazyFrame:  # rows of the row context
+        return frame.filter(pl.col(focus_column)) if focus_column else keep(frame)
 
     if det.get("scope", "window") == "account":
         frame = keep(accounts.select("account_id"))
@@ -161,7 +168,7 @@ def compile_parts(
 
     # features that read other accounts' rows (key_degree) see every row; the rest only the
     # focus accounts' rows (daily parts are computed, and saved, for every account)
-    r = rows if network or partial is not None else keep(rows)
+    r = rows if network or partial is not None else keep_rows(rows)
     if pre is not None:
         r = r.filter(pre)
     selected = _derive(r, ctx, derive).filter(ctx.cond(det.get("rows")))
@@ -198,7 +205,7 @@ def compile_parts(
             daily = day_parts(selected.filter(pl.col("day").is_in(sorted(partial.raw_days))),
                               [e for p in parts for e in p.day_exprs()])
     if network or partial is not None:
-        selected = keep(selected)
+        selected = keep_rows(selected)
     if daily is not None and report_from is not None and window:
         # windows from the daily parts: the stored ones for the days before tonight, the
         # computed ones for the rest
