@@ -132,11 +132,9 @@ class Parts:
     #: the measure, from the combined part columns
     measure: pl.Expr
 
-    def day_exprs(self, of_values: bool = False) -> list[pl.Expr]:
-        """Aggregations of one account-day's rows into the parts (``of_values``: of rows that
-        already hold the part values, as columns named after the parts)."""
-        return [DAY_AGG[k](pl.col(c) if of_values else self.rows.get(c)).alias(c)
-                for c, k in self.kinds.items()]
+    def day_exprs(self) -> list[pl.Expr]:
+        """Aggregations of one account-day's rows into the parts."""
+        return [DAY_AGG[k](self.rows.get(c)).alias(c) for c, k in self.kinds.items()]
 
 
 def partial_exprs(ctx: Context, name: str, spec: Mapping[str, Any]) -> Parts:
