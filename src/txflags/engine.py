@@ -431,13 +431,15 @@ def detect(
         source = rows_df.lazy()
         if few:
             source = source.filter(pl.col("day").is_in(raw_days))
-        if _shard:  # each shard saves the parts of its own accounts
-            source = source.join(focus_df.lazy(), on="account_id", how="semi")  # type: ignore[union-attr]
+        if _shard:  # a shard's own accounts and those whose dependency hits they read
+            source = source.filter(pl.col(EXT_FOCUS))
         if few:  # a few nights: those rows cut out once, for every typology
             source = source.collect(engine=engine).lazy()  # type: ignore[arg-type]
         for t in ran:
             if t.id in daily:
                 raw = source.filter(pl.col("day").is_in(sorted(daily[t.id][2])))
+                if _shard and t.id not in needed_by_others:
+                    raw = raw.filter(pl.col(FOCUS))
                 c = compile_parts(t, raw, acct.lazy(), as_of, None, report_from,
                              ends_only=ends_only, partial=Partial(None, daily[t.id][2]),
                              engine=engine)
@@ -452,6 +454,8 @@ def detect(
                 key, _, raw_days = daily[t.id]
                 frame = next(parts_out)
                 tonight[key] = frame
+                if _shard:  # each shard saves its own accounts' parts
+                    frame = frame.join(focus_df, on="account_id", how="semi")  # type: ignore[arg-type]
                 computed[key] = (frame.filter(pl.col("day") <= complete),
                                  sorted(d for d in raw_days if d <= complete))
     frames: list[pl.DataFrame] = []
@@ -511,9 +515,11 @@ def detect(
             ).unique("account_id")
             key = hits_key(c.t)
             if evaluated and key is not None:
+                ended = frame.filter(pl.col("window_end") >= report_from)
+                if _shard:  # each shard records its own accounts' (others': their shard)
+                    ended = ended.join(focus_df, on="account_id", how="semi")  # type: ignore[arg-type]
                 hit_days[key] = (
-                    frame.filter(pl.col("window_end") >= report_from)
-                    .select("account_id", pl.col("window_end").alias("day")).unique(),
+                    ended.select("account_id", pl.col("window_end").alias("day")).unique(),
                     evaluated,
                 )
             mine = frame.lazy()
