@@ -454,7 +454,8 @@ def detect(
                 key, _, raw_days = daily[t.id]
                 frame = next(parts_out)
                 tonight[key] = frame
-                if _shard:  # each shard saves its own accounts' parts
+                if _shard and t.id in needed_by_others:  # computed for the extended focus:
+                    # each shard saves its own accounts' parts
                     frame = frame.join(focus_df, on="account_id", how="semi")  # type: ignore[arg-type]
                 computed[key] = (frame.filter(pl.col("day") <= complete),
                                  sorted(d for d in raw_days if d <= complete))

@@ -28,6 +28,7 @@ from txflags.spans import network_keys, window_of
 from txflags.windows import (
     combine_parts,
     day_parts,
+    measure_exprs,
     rolling_windows,
     running_windows,
     windows_ending_from,
@@ -175,12 +176,9 @@ def compile_parts(
     # the aggregate measures of every window; the others only for the strongest ones
     agg_names = window_measures(t)
 
-    def agg(names: list[str]) -> list[pl.Expr]:
-        return [features.get(measures[n]["feature"]).fn(ctx, **ctx.args(measures[n].get(
-            "args"))).alias(n) for n in names]
-
-    aggs = agg(agg_names)
-    reported = agg([n for n in measures if kinds[n] == "agg" and n not in agg_names])
+    aggs = measure_exprs(ctx, measures, agg_names)
+    reported = measure_exprs(
+        ctx, measures, [n for n in measures if kinds[n] == "agg" and n not in agg_names])
     # measures combined from per-account daily parts (sums, maxima, distinct values)
     parts = ([partial_exprs(ctx, n, measures[n]) for n in agg_names]
              if window and decomposable(t) else [])
@@ -189,7 +187,7 @@ def compile_parts(
 
     def from_parts(days: pl.LazyFrame) -> pl.LazyFrame:
         # windows from per-account daily parts: those ending on the report days only (a
-        # night), or every one (running totals)
+        # night), or every one (rolling over account-days)
         if ends_only and report_from is not None:
             w = windows_ending_from(days, report_from, window, combine_parts(part_kinds))
         else:
@@ -215,7 +213,7 @@ def compile_parts(
             mine = pl.concat([keep(stored), mine], how="vertical")
         frame = from_parts(mine)
         # evidence: the focus accounts' selected rows (raw rows are kept for that)
-    elif parts and not ends_only:  # every window of the rows, by running totals
+    elif parts and not ends_only:  # every window of the rows, over their daily parts
         frame = windows_of_rows(selected, dict(zip(agg_names, parts, strict=True)), window)  # type: ignore[arg-type]
     elif parts:  # a night: the windows ending on its days, from the rows' daily parts
         frame = from_parts(day_parts(selected, [e for p in parts for e in p.day_exprs()]))

@@ -99,6 +99,13 @@ def windows_of_rows(
         "account_id", "window_end", *[p.measure.alias(n) for n, p in parts.items()])
 
 
+def measure_exprs(ctx: Context, measures: Mapping[str, Any], names: list[str]) -> list[pl.Expr]:
+    """The aggregate features of the measures ``names`` (of a typology's ``measures``), over
+    whatever rows they are aggregated on, each named after its measure."""
+    return [features.get(measures[n]["feature"]).fn(ctx, **ctx.args(measures[n].get("args")))
+            .alias(n) for n in names]
+
+
 #: Aggregate features evaluated window by window as a whole expression (a mode, a median, a
 #: duplicate test), each window costing far more than a running sum.
 COSTLY_AGGS = {"forwarded_share", "median_forward_lag_h", "median_value",
@@ -149,8 +156,7 @@ def rolling_windows(
     gate = [c for c in t.detection["where"] if measure_names(c) <= set(cheap)]
 
     def agg(names: list[str]) -> list[pl.Expr]:
-        return [features.get(measures[n]["feature"]).fn(ctx, **ctx.args(measures[n].get(
-            "args"))).alias(n) for n in names]
+        return measure_exprs(ctx, measures, names)
 
     def rolling(names: list[str], rows: pl.LazyFrame = selected,
                 n_rows: bool = False) -> pl.LazyFrame:
@@ -163,8 +169,8 @@ def rolling_windows(
         )
 
     def cheap_windows() -> pl.LazyFrame:
-        # the cheap measures and the rows of each window (``_n``): by running totals when
-        # they sum from daily parts
+        # the cheap measures and the rows of each window (``_n``): over daily parts when
+        # they combine from them
         if all(measures[n]["feature"] in DECOMPOSABLE for n in cheap):
             parts = {n: partial_exprs(ctx, n, measures[n]) for n in cheap}
             parts["_n"] = Parts({}, {"_n__0": "rows"}, pl.col("_n__0"))
