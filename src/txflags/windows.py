@@ -11,7 +11,7 @@ import polars as pl
 
 from txflags import features
 from txflags.catalogue import Typology
-from txflags.features.context import Context
+from txflags.features.context import Context, string_code
 from txflags.partials import DECOMPOSABLE, WINDOW_AGG, Parts, partial_exprs
 from txflags.spans import measure_names
 
@@ -47,7 +47,7 @@ def window_key() -> pl.Expr:
     """``_k``: an Int64 ordering rows by account, then local day; one key per account-day.
     Accounts are numbered by their categorical code (an arbitrary order: grouping and sorting
     an integer is several times cheaper than a string and a date), days since 1970."""
-    account = pl.col("account_id").cast(pl.String).cast(pl.Categorical).to_physical()
+    account = string_code("account_id")
     day = pl.col("day").to_physical().cast(pl.Int64)
     return (account.cast(pl.Int64) * KEY_BLOCK + day + KEY_BLOCK // 2).alias("_k")
 

@@ -4,11 +4,13 @@ from datetime import date
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.typologies.helpers import accounts, txns
 from txflags.features import aggregates, get
 from txflags.features.account_features import shared_identifier_count
-from txflags.features.context import Context, build_accounts, build_rows
+from txflags.features.context import Context, build_accounts, build_rows, pair_key
 
 
 def ctx_for(t, a, window=None, params=None):
@@ -116,3 +118,18 @@ def test_shared_identifiers_exclude_households():
     loose = dict(shared_identifier_count(ctx, kind="phone", exclude_same_surname=False)
                  .collect().iter_rows())
     assert loose["A"] == 2
+
+
+_IDS = st.one_of(st.none(), st.sampled_from(["a", "b", "ab", "", "acct-1", "é"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_IDS, _IDS), min_size=1, max_size=40))
+def test_pair_key_groups_as_the_two_columns(pairs):
+    """One integer per (first, second) pair, nulls a value of their own: grouping by it groups
+    exactly as grouping by both string columns."""
+    df = pl.DataFrame({"a": [p[0] for p in pairs], "b": [p[1] for p in pairs]},
+                      schema={"a": pl.String, "b": pl.String}).with_row_index("i")
+    by_pair = df.with_columns(pl.col("i").min().over(pair_key("a", "b")).alias("first"))
+    by_columns = df.with_columns(pl.col("i").min().over("a", "b").alias("first"))
+    assert by_pair["first"].to_list() == by_columns["first"].to_list()

@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from txflags.features.conditions import in_hours
-from txflags.features.context import local_time
+from txflags.features.context import local_time, pair_key
 from txflags.features.mcc import mcc_groups
 
 FEATURE_VERSION = "1"
@@ -132,7 +132,7 @@ def _rows(txns: pl.LazyFrame, accounts: pl.LazyFrame, zones: Iterable[str]) -> p
         (pl.col("_local").dt.hour().cast(pl.Int32) * 60 + pl.col("_local").dt.minute())
         .alias("minute_of_day"),
     ).with_columns(
-        pl.col("day").min().over("account_id", "counterparty_id").alias("cp_first_day"),
+        pl.col("day").min().over(pair_key("account_id", "counterparty_id")).alias("cp_first_day"),
     )
 
 
