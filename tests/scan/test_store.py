@@ -78,3 +78,17 @@ def test_opening_deletes_files_no_committed_row_names(tmp_path):
     assert sorted(p.relative_to(store.path)
                   for p in (store.path / "history").rglob("*.parquet")) == kept
     assert store.history().collect().height == ROWS.height
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.integers(0, 40), max_size=41))
+def test_stored_parts_read_by_day_ranges_keep_exactly_those_days(offsets):
+    """The ranges a stored-parts read filters by select the listed days, no more, no fewer."""
+    from datetime import date, timedelta
+
+    from txflags.store import _on_days
+
+    all_days = [date(2026, 1, 1) + timedelta(days=i) for i in range(41)]
+    frame = pl.DataFrame({"day": all_days})
+    wanted = sorted(all_days[i] for i in offsets)
+    assert frame.filter(_on_days(wanted))["day"].to_list() == wanted
