@@ -182,6 +182,25 @@ def partial_exprs(ctx: Context, name: str, spec: Mapping[str, Any]) -> Parts:
     raise ValueError(f"{feat} has no daily parts")  # partial_key() excludes it
 
 
+#: Added to an upper bound: window sums of daily parts and of rows differ in the last bits.
+BOUND_SLACK = 1e-9
+
+
+def upper_bound(ctx: Context, name: str, spec: Mapping[str, Any]) -> Parts | None:
+    """Daily parts of a cheap upper bound of the costly aggregate measure ``name``, or None.
+    A window whose bound fails ``>= x`` fails the measure's ``>= x`` too, so the measure need
+    not be computed for it. ``forwarded_share``: the share forwarded to anyone (with
+    ``to_one`` only what went on to the top recipient counts, never more)."""
+    if spec["feature"] != "forwarded_share":
+        return None
+    args = {k: v for k, v in ctx.args(spec.get("args")).items() if k != "to_one"}
+    p0, p1 = f"{name}__0", f"{name}__1"
+    n, d = pl.col(p0), pl.col(p1)
+    return Parts({p0: features.aggregates.forwarded_amount(ctx, **args), p1: pl.col("amount_usd")},
+                 {p0: "sum", p1: "sum"},
+                 pl.when(d > 0).then(n / d).otherwise(0.0) + BOUND_SLACK)
+
+
 def decomposable(t: Typology) -> bool:
     """Whether ``t``'s windows can be combined from per-account daily parts within one run
     (every aggregate measure deciding the windows, ``window_measures``, is ``DECOMPOSABLE``;

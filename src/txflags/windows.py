@@ -12,7 +12,14 @@ import polars as pl
 from txflags import features
 from txflags.catalogue import Typology
 from txflags.features.context import Context, string_code
-from txflags.partials import DECOMPOSABLE, WINDOW_AGG, Parts, partial_exprs
+from txflags.partials import (
+    DAY_AGG,
+    DECOMPOSABLE,
+    WINDOW_AGG,
+    Parts,
+    partial_exprs,
+    upper_bound,
+)
 from txflags.spans import measure_names
 
 
@@ -146,38 +153,50 @@ def rolling_windows(
 
     Costly measures (``COSTLY_AGGS``) are computed in a second pass, only for the windows
     passing the conjuncts of ``where`` that read cheap measures alone (e.g. "at least one
-    recipient"): no other window can pass, and most fail there. The candidates are collected
-    first: their row count decides between pairing rows with candidate windows (bounded by
-    ``PAIR_BUDGET``) and a second rolling pass over their accounts."""
+    recipient") and, for a costly measure with a cheap upper bound (``partials.upper_bound``),
+    its ``>=`` conjuncts on the bound: no other window can pass, and most fail there. The
+    candidates are collected first: their row count decides between pairing rows with
+    candidate windows (bounded by ``PAIR_BUDGET``) and a second rolling pass over their
+    accounts."""
     measures: Mapping[str, Any] = t.detection["measures"]
     agg_names = [n for n, kind in kinds.items() if kind == "agg"]
     costly = [n for n in agg_names if measures[n]["feature"] in COSTLY_AGGS]
     cheap = [n for n in agg_names if n not in costly]
-    gate = [c for c in t.detection["where"] if measure_names(c) <= set(cheap)]
+    where = t.detection["where"]
+    gate = [c for c in where if measure_names(c) <= set(cheap)]
+    bounds = {f"_ub_{n}": b for n in costly if (b := upper_bound(ctx, n, measures[n]))}
+    gate += [{**c, "measure": f"_ub_{c['measure']}"} for c in where
+             if c.get("op") in (">=", ">") and measure_names(c) == {c.get("measure")}
+             and f"_ub_{c['measure']}" in bounds]
 
     def agg(names: list[str]) -> list[pl.Expr]:
         return measure_exprs(ctx, measures, names)
 
     def rolling(names: list[str], rows: pl.LazyFrame = selected,
-                n_rows: bool = False) -> pl.LazyFrame:
+                extra: Mapping[str, Parts] | None = None) -> pl.LazyFrame:
+        # ``extra``: measures from parts, each part summed (or maxed...) over the window's rows
+        extra = extra or {}
+        parts = {c: DAY_AGG[k](p.rows.get(c)) for p in extra.values() for c, k in p.kinds.items()}
         return (
             rows.sort("account_id", "day")
             .rolling(index_column="day", period=f"{window}d", group_by="account_id")
-            .agg(*agg(names), *([pl.len().alias("_n")] if n_rows else []))
+            .agg(*agg(names), *[e.alias(c) for c, e in parts.items()])
             .unique(["account_id", "day"])
             .rename({"day": "window_end"})
+            .with_columns(*[p.measure.alias(n) for n, p in extra.items()])
+            .drop(*parts)
         )
 
     def cheap_windows() -> pl.LazyFrame:
-        # the cheap measures and the rows of each window (``_n``): over daily parts when
-        # they combine from them
+        # the cheap measures, the bounds and the rows of each window (``_n``): over daily
+        # parts when they combine from them
+        extra = {**bounds, "_n": Parts({}, {"_n__0": "rows"}, pl.col("_n__0"))}
         if all(measures[n]["feature"] in DECOMPOSABLE for n in cheap):
             parts = {n: partial_exprs(ctx, n, measures[n]) for n in cheap}
-            parts["_n"] = Parts({}, {"_n__0": "rows"}, pl.col("_n__0"))
-            return windows_of_rows(selected, parts, window)
-        return rolling(cheap, n_rows=True)
+            return windows_of_rows(selected, {**parts, **extra}, window)
+        return rolling(cheap, extra=extra)
 
-    if costly and cheap and gate:
+    if costly and gate:
         first = (
             cheap_windows().filter(ctx.cond(gate)).collect(engine=engine)  # type: ignore[arg-type]
         )  # how many (row, window) pairs the candidates hold decides how to do the second pass
@@ -185,8 +204,8 @@ def rolling_windows(
             second = _pair_windows(selected, first.lazy(), window, agg(costly))
         else:  # roll again, over the candidates' accounts only
             second = rolling(costly, selected.join(first.lazy(), on="account_id", how="semi"))
-        frame = first.lazy().drop("_n").join(second, on=["account_id", "window_end"],
-                                              how="left")
+        frame = first.lazy().drop("_n", *bounds).join(second, on=["account_id", "window_end"],
+                                                       how="left")
     else:
         frame = rolling(agg_names)
     return frame

@@ -140,6 +140,16 @@ def _fwd_ok(ctx: Context, within_hours: Any, lag: str) -> pl.Expr:
     return (pl.col(lag) <= float(ctx.arg(within_hours))).fill_null(False)
 
 
+def forwarded_amount(
+    ctx: Context, within_hours: Any = 24, lag: str = "fwd_lag_h", usd: str = "fwd_usd"
+) -> pl.Expr:
+    """Per row: what ``forwarded_share`` counts as sent on when the next outflow follows within
+    ``within_hours`` (min of the amount and that outflow's), else 0. Its sum over a window,
+    divided by the window's amount, bounds ``forwarded_share`` from above, ``to_one`` or not."""
+    ok = _fwd_ok(ctx, within_hours, lag)
+    return pl.when(ok).then(pl.min_horizontal(AMT, pl.col(usd))).otherwise(0.0)
+
+
 @feature("agg")
 def forwarded_share(
     ctx: Context,
