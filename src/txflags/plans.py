@@ -26,6 +26,7 @@ from txflags.partials import (
 from txflags.schema import Hits
 from txflags.spans import network_keys, window_of
 from txflags.windows import (
+    account_gate,
     combine_parts,
     day_parts,
     measure_exprs,
@@ -184,6 +185,9 @@ def compile_parts(
              if window and decomposable(t) else [])
     part_kinds = {c: WINDOW_AGG[k] for p in parts for c, k in p.kinds.items()}
     combined = [p.measure.alias(n) for n, p in zip(agg_names, parts, strict=False)]
+    by_name = dict(zip(agg_names, parts, strict=False))
+    # rolling windows skip the accounts whose totals fail a growing measure's '>=' conjunct
+    gate = account_gate(det["where"], measures, by_name, ctx) if parts else None
 
     def from_parts(days: pl.LazyFrame) -> pl.LazyFrame:
         # windows from per-account daily parts: those ending on the report days only (a
@@ -191,7 +195,7 @@ def compile_parts(
         if ends_only and report_from is not None:
             w = windows_ending_from(days, report_from, window, combine_parts(part_kinds))
         else:
-            w = running_windows(days, part_kinds, window)  # type: ignore[arg-type]
+            w = running_windows(days, part_kinds, window, gate)  # type: ignore[arg-type]
         return w.select("account_id", "window_end", *combined)
 
     daily: pl.LazyFrame | None = None
@@ -214,7 +218,7 @@ def compile_parts(
         frame = from_parts(mine)
         # evidence: the focus accounts' selected rows (raw rows are kept for that)
     elif parts and not ends_only:  # every window of the rows, over their daily parts
-        frame = windows_of_rows(selected, dict(zip(agg_names, parts, strict=True)), window)  # type: ignore[arg-type]
+        frame = windows_of_rows(selected, by_name, window, gate)  # type: ignore[arg-type]
     elif parts:  # a night: the windows ending on its days, from the rows' daily parts
         frame = from_parts(day_parts(selected, [e for p in parts for e in p.day_exprs()]))
     elif window and ends_only and report_from is not None:

@@ -4,6 +4,7 @@ and costly measures computed only for the windows that pass a cheap gate."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -82,11 +83,83 @@ def combine_parts(kinds: Mapping[str, str]) -> list[pl.Expr]:
     return out
 
 
-def running_windows(daily: pl.LazyFrame, kinds: Mapping[str, str], window: int) -> pl.LazyFrame:
+#: Features whose window value never falls when the window takes in more days: counts, sums of
+#: parts (taken at zero or more), maxima, distinct counts.
+GROWING = {"count", "count_where", "sum_usd", "sum_usd_where", "n_distinct", "max_per_day",
+           "max_value"}
+
+
+@dataclass
+class AccountGate:
+    """The ``>=`` conjuncts of a typology's ``where`` on ``GROWING`` measures, evaluated on each
+    account's totals over all its days: an account failing one has no window that passes
+    (a window's count, sum of non-negative parts, maximum or distinct count is at most the
+    account's), so its windows need not be rolled."""
+
+    parts: dict[str, Parts]  # the measures the conjuncts read
+    cond: pl.Expr
+
+    def accounts(self, frame: pl.LazyFrame, of_rows: bool = False) -> pl.LazyFrame:
+        """The accounts of ``frame`` that may pass: per-account daily parts, or (``of_rows``)
+        rows, totalled directly (one group-by per account, not per account-day)."""
+        total = _row_total if of_rows else _part_total
+        totals = [total(p, col, kind).alias(col)
+                  for p in self.parts.values() for col, kind in p.kinds.items()]
+        return frame.group_by("account_id").agg(totals).filter(self.cond).select("account_id")
+
+
+def _part_total(p: Parts, col: str, kind: str) -> pl.Expr:
+    """An account's total of one daily part over all its days: at least any window's (sums
+    taken at zero or more: a bound whatever the signs)."""
+    how = WINDOW_AGG[kind]
+    if how == "sum":
+        return pl.col(col).clip(lower_bound=0).sum()
+    return combine_parts({col: how})[0]
+
+
+def _row_total(p: Parts, col: str, kind: str) -> pl.Expr:
+    """``_part_total`` straight from the account's rows."""
+    if kind in ("rows", "rows_max"):  # a day's rows are at most all of them
+        return pl.len().cast(pl.Int64)
+    value = p.rows[col]
+    if kind == "sum":
+        return value.clip(lower_bound=0).sum()
+    if kind == "max":
+        return value.max()
+    if kind == "distinct":
+        return value.drop_nulls().n_unique().cast(pl.Int64)
+    raise ValueError(f"a {kind} part has no total that bounds its windows")
+
+
+def account_gate(
+    where: list[Any], measures: Mapping[str, Any], parts: Mapping[str, Parts], ctx: Context
+) -> AccountGate | None:
+    """The ``AccountGate`` of ``where`` (None: no conjunct qualifies). ``parts``: the daily
+    parts of the window measures."""
+    keep = [c for c in where
+            if isinstance(c, Mapping) and c.get("op") in (">=", ">")
+            and c.get("measure") in parts and measure_names(c) == {c["measure"]}
+            and measures[c["measure"]]["feature"] in GROWING]
+    if not keep:
+        return None
+    used = {c["measure"]: parts[c["measure"]] for c in keep}
+
+    def loose(name: str) -> pl.Expr:  # a hair above: the same quotient computed by another
+        m = used[name].measure  # kernel can differ in its last bit (50000 / 1e6 < 0.05)
+        return m + m.abs() * 1e-9 + 1e-12
+
+    return AccountGate(used, ctx.cond(keep, loose))
+
+
+def running_windows(daily: pl.LazyFrame, kinds: Mapping[str, str], window: int,
+                    gate: AccountGate | None = None) -> pl.LazyFrame:
     """Every ``window``-day window ending on an account-day of ``daily`` (per-account daily
     parts, one row per account-day), with the parts combined by ``kinds``. Rolls over
     account-days, not rows (in the generator's busy population a 90-day window holds ~50 of
-    them), ordered by the window key (an integer sort, not a string one)."""
+    them), ordered by the window key (an integer sort, not a string one). ``gate``: only the
+    accounts that may pass it (the other accounts' windows would fail it)."""
+    if gate is not None:
+        daily = daily.join(gate.accounts(daily), on="account_id", how="semi")
     return (
         daily.sort(window_key())
         .rolling(index_column="day", period=f"{window}d", group_by="account_id")
@@ -96,11 +169,14 @@ def running_windows(daily: pl.LazyFrame, kinds: Mapping[str, str], window: int) 
 
 
 def windows_of_rows(
-    rows: pl.LazyFrame, parts: Mapping[str, Parts], window: int
+    rows: pl.LazyFrame, parts: Mapping[str, Parts], window: int, gate: AccountGate | None = None
 ) -> pl.LazyFrame:
     """Every account's ``window``-day window ending on each day it has rows, with the measures
-    of ``parts`` (name -> ``partials.Parts``), rolled over the rows' daily parts."""
+    of ``parts`` (name -> ``partials.Parts``), rolled over the rows' daily parts (of the
+    accounts that may pass ``gate``)."""
     kinds = {c: WINDOW_AGG[k] for p in parts.values() for c, k in p.kinds.items()}
+    if gate is not None:
+        rows = rows.join(gate.accounts(rows, of_rows=True), on="account_id", how="semi")
     days = day_parts(rows, [e for p in parts.values() for e in p.day_exprs()])
     return running_windows(days, kinds, window).select(
         "account_id", "window_end", *[p.measure.alias(n) for n, p in parts.items()])

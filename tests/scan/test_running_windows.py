@@ -13,6 +13,8 @@ from txflags import features
 from txflags.features.context import Context
 from txflags.partials import DECOMPOSABLE, WINDOW_AGG, partial_exprs
 from txflags.windows import (
+    GROWING,
+    account_gate,
     combine_parts,
     day_parts,
     running_windows,
@@ -107,3 +109,38 @@ def test_parts_equal_rows(data, window, report_day):
         "account_id", "window_end", *measures).collect()
     expected = direct.filter(pl.col("window_end") >= report_from).select(ending.columns)
     assert _rounded(ending).equals(_rounded(expected))
+
+
+#: a measure of each growing feature (``windows.GROWING``)
+GATED = ["n", "usd", "n_in", "usd_in", "payers", "parties", "busiest_day", "largest"]
+
+
+def test_every_growing_feature_is_gated():
+    assert {MEASURES[n]["feature"] for n in GATED} == GROWING
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(row, min_size=1, max_size=60), st.integers(1, 20),
+       st.lists(st.tuples(st.sampled_from(GATED), st.integers(0, 10_000)), min_size=1,
+                max_size=2, unique_by=lambda c: c[0]))
+def test_account_gate_drops_no_passing_window(data, window, conjuncts):
+    """Windows rolled for the accounts that pass the gate on their totals only: the windows
+    passing ``where`` are exactly those of rolling every account (from rows and from days).
+    Each threshold is some window's value, so a window passes right at it."""
+    rows = _rows(data)
+    ctx = Context(rows.lazy(), pl.LazyFrame(), START + timedelta(days=60), {}, window)
+    parts = {n: partial_exprs(ctx, n, MEASURES[n]) for n in GATED}
+    windows = windows_of_rows(rows.lazy(), parts, window).collect()
+    where = [{"measure": n, "op": ">=", "value": windows[n].sort()[pick % windows.height]}
+             for n, pick in conjuncts]
+    gate = account_gate(where, MEASURES, parts, ctx)
+    passing = ctx.cond(where)
+    everyone = windows.filter(passing)
+    gated = windows_of_rows(rows.lazy(), parts, window, gate).filter(passing).collect()
+    assert _rounded(gated).equals(_rounded(everyone))
+    kinds = {c: WINDOW_AGG[k] for p in parts.values() for c, k in p.kinds.items()}
+    days = day_parts(rows.lazy(), [e for p in parts.values() for e in p.day_exprs()])
+    measures = [p.measure.alias(n) for n, p in parts.items()]
+    from_days = running_windows(days, kinds, window, gate).select(
+        "account_id", "window_end", *measures).filter(passing).collect()
+    assert _rounded(from_days).equals(_rounded(everyone))
