@@ -588,8 +588,7 @@ def _detect_shards(
         detect(txns, accounts, catalogue, focus=part.select("account_id"), _shard=True, **kw)
         for _, part in own.group_by("shard", maintain_order=True)
     ]
-    partials = {k: (f.sort("account_id", "day"), d)
-                for k, (f, d) in _by_key([r.partials for r in results]).items()}
+    partials = _by_key([r.partials for r in results])
     hit_days = {k: (f.unique(), d)
                 for k, (f, d) in _by_key([r.dependency_hits for r in results]).items()}
     hits = pl.concat([r.hits for r in results]).sort("typology_id", "account_id")
