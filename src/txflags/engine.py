@@ -147,7 +147,7 @@ def _finish_all(
     if own:
         ids = pl.concat(own).unique()
         if ids.height <= FOCUS_MAX_SHARE * n_accounts:  # else cutting copies most rows
-            source = rows_df.join(ids, on="account_id", how="semi")
+            source = rows_df.filter(pl.col("account_id").is_in(ids["account_id"].implode()))
     plans = []
     for (c, _, selected), frame in zip(jobs, best, strict=True):
         rows = source.lazy()
@@ -205,20 +205,21 @@ def _focus_context(
     """
     from txflags.features.identifiers import KINDS, sharing_pairs
 
-    fl = focus.lazy()
-    mine = txns.join(fl, on="account_id", how="semi")
+    # accounts picked by a mask, not a semi-join: a join gathers the rows (10M rows: 0.65 s
+    # against 0.11 s)
+    in_focus = pl.col("account_id").is_in(focus["account_id"].implode())
+    mine = txns.filter(in_focus)
     cps = mine.select(pl.col("counterparty_id").alias("account_id")).drop_nulls().unique()
     cps = cps.join(acct.select("account_id"), on="account_id", how="semi")
     pairs = sharing_pairs(acct, txns.select("account_id", "device_id"), list(KINDS), False)
-    sharers = pairs.join(fl, on="account_id", how="semi").select(
-        pl.col("other_account_id").alias("account_id")
-    )
-    ext = pl.concat([fl, cps, sharers]).unique()
+    sharers = pairs.filter(in_focus).select(pl.col("other_account_id").alias("account_id"))
+    ext_df = pl.concat([focus.lazy(), cps, sharers]).unique().collect(
+        engine=engine)  # type: ignore[call-overload]
     keys: list[tuple[str, list, Mapping[str, Any]]] = [("device_id", [], {})]
     for t in typologies:
         keys += network_keys(t)
     raw = set(Transactions.names)
-    ext_rows = txns.join(ext, on="account_id", how="semi")
+    ext_rows = txns.filter(pl.col("account_id").is_in(ext_df["account_id"].implode()))
     key_exprs, key_conds = [], []
     for key, where, params in keys:
         if key not in raw:
@@ -229,9 +230,7 @@ def _focus_context(
         col = pl.col(key) if cond is None else pl.col(key).filter(cond)
         key_exprs.append(col.drop_nulls().unique().implode().alias(f"k{len(key_exprs)}"))
         key_conds.append((key, cond))
-    ext_df, key_df = pl.collect_all(  # type: ignore[misc]
-        [ext, ext_rows.select(key_exprs)], engine=engine  # type: ignore[arg-type]
-    )
+    key_df = ext_rows.select(key_exprs).collect(engine=engine)  # type: ignore[call-overload]
     keep = pl.col("account_id").is_in(ext_df["account_id"].implode())
     for i, (key, cond) in enumerate(key_conds):
         hit = pl.col(key).is_in(key_df[f"k{i}"])
@@ -457,7 +456,8 @@ def detect(
                 tonight[key] = frame
                 if _shard and t.id in needed_by_others:  # computed for the extended focus:
                     # each shard saves its own accounts' parts
-                    frame = frame.join(focus_df, on="account_id", how="semi")  # type: ignore[arg-type]
+                    frame = frame.filter(pl.col("account_id").is_in(
+                        focus_df["account_id"].implode()))  # type: ignore[index]
                 computed[key] = (frame.filter(pl.col("day") <= complete),
                                  sorted(d for d in raw_days if d <= complete))
     frames: list[pl.DataFrame] = []
