@@ -1,6 +1,6 @@
 """Named features on hand-computed cases."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -133,3 +133,32 @@ def test_pair_key_groups_as_the_two_columns(pairs):
     by_pair = df.with_columns(pl.col("i").min().over(pair_key("a", "b")).alias("first"))
     by_columns = df.with_columns(pl.col("i").min().over("a", "b").alias("first"))
     assert by_pair["first"].to_list() == by_columns["first"].to_list()
+
+
+_DEGREE_ROW = st.tuples(st.sampled_from(["d1", "d2", "d3", None]), st.integers(0, 30),
+                        st.sampled_from(["c1", "c2", "c3", None]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_DEGREE_ROW, min_size=1, max_size=40), st.one_of(st.none(), st.integers(1, 10)))
+def test_window_degree_equals_rolling_every_key(data, days):
+    """A key's degree (most distinct customers in any window) is the same when only the keys
+    seen with two or more customers are rolled."""
+    from txflags.features.derived import _window_degree
+
+    rows = pl.DataFrame(
+        {"device_id": [r[0] for r in data],
+         "day": [date(2026, 1, 1) + timedelta(days=r[1]) for r in data],
+         "customer_id": [r[2] for r in data]},
+        schema={"device_id": pl.String, "day": pl.Date, "customer_id": pl.String},
+    ).filter(pl.col("device_id").is_not_null())
+    got = _window_degree(rows.lazy(), "device_id", "customer_id", days).collect()
+    if days is None:
+        want = rows.group_by("device_id").agg(pl.col("customer_id").drop_nulls().n_unique())
+    else:
+        want = (rows.sort("device_id", "day")
+                .rolling(index_column="day", period=f"{days}d", group_by="device_id")
+                .agg(pl.col("customer_id").drop_nulls().n_unique())
+                .group_by("device_id").agg(pl.col("customer_id").max()))
+    want = want.rename({"customer_id": "_deg"}).sort("device_id")
+    assert got.sort("device_id").equals(want)

@@ -20,15 +20,21 @@ def _lookup(rows: pl.LazyFrame, on: list[str], table: pl.LazyFrame) -> pl.LazyFr
 
 
 def _window_degree(rows: pl.LazyFrame, key: str, of: str, days: int | None) -> pl.LazyFrame:
+    totals = rows.group_by(key).agg(pl.col(of).drop_nulls().n_unique().alias("_deg"))
     if days is None:
-        return rows.group_by(key).agg(pl.col(of).drop_nulls().n_unique().alias("_deg"))
-    per_day = rows.select(key, "day", of).unique().sort(key, "day")
-    return (
+        return totals
+    # a key seen with at most one value has that degree in every window it has rows in: only
+    # the others (few: most devices and beneficiaries serve one customer) are rolled
+    shared = totals.filter(pl.col("_deg") > 1)
+    per_day = (rows.join(shared.select(key), on=key, how="semi")
+               .select(key, "day", of).unique().sort(key, "day"))
+    rolled = (
         per_day.rolling(index_column="day", period=f"{int(days)}d", group_by=key)
         .agg(pl.col(of).drop_nulls().n_unique().alias("_deg"))
         .group_by(key)
         .agg(pl.col("_deg").max())
     )
+    return pl.concat([totals.filter(pl.col("_deg") <= 1), rolled.cast({"_deg": pl.UInt32})])
 
 
 @feature("derived")
