@@ -22,8 +22,9 @@ demo: install
 lint: install
 	$(BIN)/ruff check src cli synthetic tests bench
 
+# one worker per core, each test file on one worker (its module fixtures built once)
 test: install lint
-	$(BIN)/python -m pytest -p no:cacheprovider
+	$(BIN)/python -m pytest -p no:cacheprovider -n auto --dist loadfile
 
 bench: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'
