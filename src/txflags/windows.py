@@ -242,8 +242,8 @@ def rolling_windows(
     gate = [c for c in where if measure_names(c) <= set(cheap)]
     bounds = {f"_ub_{n}": b for n in costly if (b := upper_bound(ctx, n, measures[n]))}
     gate += [{**c, "measure": f"_ub_{c['measure']}"} for c in where
-             if c.get("op") in (">=", ">") and measure_names(c) == {c.get("measure")}
-             and f"_ub_{c['measure']}" in bounds]
+             if isinstance(c, Mapping) and c.get("op") in (">=", ">")
+             and measure_names(c) == {c.get("measure")} and f"_ub_{c['measure']}" in bounds]
 
     def agg(names: list[str]) -> list[pl.Expr]:
         return measure_exprs(ctx, measures, names)
