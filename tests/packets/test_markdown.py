@@ -102,3 +102,18 @@ def test_hostile_packets(packet):
     assert_tables_intact(md)
     assert all(f'<a id="{s}"></a>' in md for s in SECTIONS)
     assert render_markdown(packet) == md
+
+
+def test_html_and_markdown_carry_the_same_victim_notice():
+    """Both formats render one notice: its headline, every victim note and every name (each
+    escaped as its format escapes packet text)."""
+    from txflags.packets.html import esc, render_html
+    from txflags.packets.markdown import inline
+    from txflags.packets.narrative import victim_notice
+
+    packet = example_packet()
+    notice = victim_notice(packet)
+    assert notice is not None and notice.notes and notice.names
+    page, md = render_html(packet), render_markdown(packet)
+    for fact in [notice.headline, notice.NOT_SUBJECTS, *notice.notes, *notice.names]:
+        assert esc(fact) in page and inline(fact) in md

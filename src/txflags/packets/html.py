@@ -23,7 +23,14 @@ from txflags.packets.fields import (
 )
 from txflags.packets.geo import locate
 from txflags.packets.model import KEY_TERM
-from txflags.packets.narrative import clean, currency_totals, draft_narrative, is_victim, money
+from txflags.packets.narrative import (
+    clean,
+    currency_totals,
+    draft_narrative,
+    is_victim,
+    money,
+    victim_notice,
+)
 
 #: Section ids in page order (the victim notice sits after the summary when present).
 SECTIONS: tuple[str, ...] = ("summary", "parties", "timeline", "network", "map", "evidence",
@@ -162,16 +169,12 @@ def render_summary(packet: Mapping) -> str:
 
 def render_victim_notice(packet: Mapping) -> str:
     """A prominent notice naming possible victims, with the packet's victim note(s)."""
-    victims = [p for p in as_list(packet.get("parties")) if is_victim(p)]
-    if not victims:
+    notice = victim_notice(packet)
+    if notice is None:
         return ""
-    notes = sorted({str(p.get("victim_note")) for p in victims if p.get("victim_note")})
-    names = [f"{clean(as_map(p.get('kyc')).get('name'), 120) or 'name not on file'} "
-             f"(account {clean(p.get('account_id'), 80)})" for p in victims]
-    body = (f"<p><strong>{len(victims)} account holder(s) in this case may be victims of human "
-            "trafficking.</strong> They are not subjects of this report.</p>"
-            + "".join(f"<p>{esc(n)}</p>" for n in notes)
-            + f"<h3>Possible victims</h3>{bullet_list(names)}")
+    body = (f"<p><strong>{esc(notice.headline)}</strong> {esc(notice.NOT_SUBJECTS)}</p>"
+            + "".join(f"<p>{esc(n)}</p>" for n in notice.notes)
+            + f"<h3>Possible victims</h3>{bullet_list(notice.names)}")
     return section("victim-notice", body, "notice").replace(
         "<section ", '<section role="note" ', 1)
 

@@ -21,7 +21,13 @@ from txflags.packets.html import (
     network_nodes,
 )
 from txflags.packets.model import KEY_TERM
-from txflags.packets.narrative import clean, currency_totals, is_victim, money, usd_value
+from txflags.packets.narrative import (
+    currency_totals,
+    is_victim,
+    money,
+    usd_value,
+    victim_notice,
+)
 
 _MD_SPECIAL = frozenset("\\`*_{}[]<>#|~!")
 
@@ -95,16 +101,12 @@ def md_summary(packet: Mapping) -> str:
 
 
 def md_victim_notice(packet: Mapping) -> str:
-    victims = [p for p in as_list(packet.get("parties")) if is_victim(p)]
-    if not victims:
+    notice = victim_notice(packet)
+    if notice is None:
         return ""
-    notes = sorted({inline(p.get("victim_note")) for p in victims if p.get("victim_note")})
-    names = [f"{clean(as_map(p.get('kyc')).get('name'), 120) or 'name not on file'} "
-             f"(account {clean(p.get('account_id'), 80)})" for p in victims]
-    quote = [f"> **{len(victims)} account holder(s) in this case may be victims of human "
-             "trafficking.** They are not subjects of this report."]
-    quote += [f">\n> {n}" for n in notes]
-    return "\n\n".join([heading("victim-notice"), "\n".join(quote), bullets(names)])
+    quote = [f"> **{notice.headline}** {notice.NOT_SUBJECTS}"]  # fixed text: nothing to escape
+    quote += [f">\n> {inline(n)}" for n in notice.notes]
+    return "\n\n".join([heading("victim-notice"), "\n".join(quote), bullets(notice.names)])
 
 
 def _kyc_text(kyc: Mapping) -> str:

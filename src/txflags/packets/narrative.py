@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from txflags.packets.fields import finite
+from txflags.packets.fields import as_list, as_map, finite
 from txflags.packets.model import KEY_TERM, Narrative
 
 #: FinCEN SAR narrative limit (5 blocks; schemas/README.md §3.7).
@@ -266,6 +266,31 @@ def _map(packet: Mapping, key: str) -> Mapping:
 def is_victim(party: Mapping) -> bool:
     """A likely victim: by role, or because a victim note is set (safety first)."""
     return party.get("role") == "likely_victim" or bool(party.get("victim_note"))
+
+
+@dataclass(frozen=True)
+class VictimNotice:
+    """What every packet format says about the case's possible victims (each escapes it)."""
+
+    headline: str  # "N account holder(s) in this case may be victims of human trafficking."
+    notes: list[str]  # the distinct victim notes, sorted
+    names: list[str]  # "name (account id)" per possible victim
+
+    #: said right after the headline: possible victims are never subjects
+    NOT_SUBJECTS = "They are not subjects of this report."
+
+
+def victim_notice(packet: Mapping) -> VictimNotice | None:
+    """The notice naming the packet's possible victims, or None when it has none."""
+    victims = [p for p in as_list(packet.get("parties")) if is_victim(p)]
+    if not victims:
+        return None
+    return VictimNotice(
+        f"{len(victims)} account holder(s) in this case may be victims of human trafficking.",
+        sorted({str(p.get("victim_note")) for p in victims if p.get("victim_note")}),
+        [f"{clean(as_map(p.get('kyc')).get('name'), 120) or 'name not on file'} "
+         f"(account {clean(p.get('account_id'), 80)})" for p in victims],
+    )
 
 
 def is_subject(party: Mapping) -> bool:
