@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -137,22 +137,33 @@ class Parts:
         return [DAY_AGG[k](self.rows.get(c)).alias(c) for c, k in self.kinds.items()]
 
 
+def _ratio(name: str, num: pl.Expr, den: pl.Expr) -> Parts:
+    """Parts of a share: two sums (``num`` and ``den`` per row), their quotient (0 when the
+    window's ``den`` is 0)."""
+    p0, p1 = f"{name}__0", f"{name}__1"
+    n, d = pl.col(p0), pl.col(p1)
+    return Parts({p0: num, p1: den}, {p0: "sum", p1: "sum"},
+                 pl.when(d > 0).then(n / d).otherwise(0.0))
+
+
+def loosen(value: pl.Expr) -> pl.Expr:
+    """``value`` a hair above itself: the same quantity summed in another order, or the same
+    quotient from another Polars kernel, can differ in its last bit (50000 / 1e6 < 0.05 after
+    a group-by), so a bound compared with a threshold must not sit exactly on it."""
+    return value + value.abs() * 1e-9 + 1e-12
+
+
 def partial_exprs(ctx: Context, name: str, spec: Mapping[str, Any]) -> Parts:
     """The daily parts of one aggregate measure (``DECOMPOSABLE``) and how a window combines
     them into the value the feature computes over the window's rows."""
     feat = spec["feature"]
     args = ctx.args(spec.get("args"))
-    p0, p1 = f"{name}__0", f"{name}__1"
+    p0 = f"{name}__0"
     usd = _micro(pl.col("amount_usd"))
 
     def single(value: pl.Expr | None, kind: str, measure: pl.Expr | None = None) -> Parts:
         return Parts({} if value is None else {p0: value}, {p0: kind},
                      pl.col(p0) if measure is None else measure)
-
-    def ratio(num: pl.Expr, den: pl.Expr) -> Parts:
-        n, d = pl.col(p0), pl.col(p1)
-        return Parts({p0: num, p1: den}, {p0: "sum", p1: "sum"},
-                     pl.when(d > 0).then(n / d).otherwise(0.0))
 
     def where(value: pl.Expr, otherwise: Any = None) -> pl.Expr:
         return pl.when(ctx.cond(args["where"])).then(value).otherwise(otherwise)
@@ -168,10 +179,10 @@ def partial_exprs(ctx: Context, name: str, spec: Mapping[str, Any]) -> Parts:
     if feat == "sum_usd_where":
         return single(where(usd, 0), "sum", pl.col(p0) / MICRO)
     if feat == "usd_share_where":
-        return ratio(where(usd, 0), usd)
+        return _ratio(name, where(usd, 0), usd)
     if feat in ("share_where", "night_share", "night_or_weekend_share", "round_share"):
         mask = _mask(ctx, feat, args)
-        return ratio(mask.cast(pl.Int64), mask.is_not_null().cast(pl.Int64))
+        return _ratio(name, mask.cast(pl.Int64), mask.is_not_null().cast(pl.Int64))
     if feat == "n_distinct":
         value = pl.col(args.get("column", "counterparty_id"))
         return single(where(value) if args.get("where") else value, "distinct")
@@ -182,10 +193,6 @@ def partial_exprs(ctx: Context, name: str, spec: Mapping[str, Any]) -> Parts:
     raise ValueError(f"{feat} has no daily parts")  # partial_key() excludes it
 
 
-#: Added to an upper bound: window sums of daily parts and of rows differ in the last bits.
-BOUND_SLACK = 1e-9
-
-
 def upper_bound(ctx: Context, name: str, spec: Mapping[str, Any]) -> Parts | None:
     """Daily parts of a cheap upper bound of the costly aggregate measure ``name``, or None.
     A window whose bound fails ``>= x`` fails the measure's ``>= x`` too, so the measure need
@@ -194,11 +201,8 @@ def upper_bound(ctx: Context, name: str, spec: Mapping[str, Any]) -> Parts | Non
     if spec["feature"] != "forwarded_share":
         return None
     args = {k: v for k, v in ctx.args(spec.get("args")).items() if k != "to_one"}
-    p0, p1 = f"{name}__0", f"{name}__1"
-    n, d = pl.col(p0), pl.col(p1)
-    return Parts({p0: features.aggregates.forwarded_amount(ctx, **args), p1: pl.col("amount_usd")},
-                 {p0: "sum", p1: "sum"},
-                 pl.when(d > 0).then(n / d).otherwise(0.0) + BOUND_SLACK)
+    share = _ratio(name, features.aggregates.forwarded_amount(ctx, **args), pl.col("amount_usd"))
+    return replace(share, measure=loosen(share.measure))
 
 
 def decomposable(t: Typology) -> bool:

@@ -184,8 +184,9 @@ def compile_parts(
     parts = ([partial_exprs(ctx, n, measures[n]) for n in agg_names]
              if window and decomposable(t) else [])
     part_kinds = {c: WINDOW_AGG[k] for p in parts for c, k in p.kinds.items()}
-    combined = [p.measure.alias(n) for n, p in zip(agg_names, parts, strict=False)]
+    part_day_exprs = [e for p in parts for e in p.day_exprs()]
     by_name = dict(zip(agg_names, parts, strict=False))
+    combined = [p.measure.alias(n) for n, p in by_name.items()]
     # rolling windows skip the accounts whose totals fail a growing measure's '>=' conjunct
     gate = account_gate(det["where"], measures, by_name, ctx) if parts else None
 
@@ -205,7 +206,7 @@ def compile_parts(
             daily = partial.daily
         else:
             daily = day_parts(selected.filter(pl.col("day").is_in(sorted(partial.raw_days))),
-                              [e for p in parts for e in p.day_exprs()])
+                              part_day_exprs)
     if network or partial is not None:
         selected = keep_rows(selected)
     if daily is not None and report_from is not None and window:
@@ -220,7 +221,7 @@ def compile_parts(
     elif parts and not ends_only:  # every window of the rows, over their daily parts
         frame = windows_of_rows(selected, by_name, window, gate)  # type: ignore[arg-type]
     elif parts:  # a night: the windows ending on its days, from the rows' daily parts
-        frame = from_parts(day_parts(selected, [e for p in parts for e in p.day_exprs()]))
+        frame = from_parts(day_parts(selected, part_day_exprs))
     elif window and ends_only and report_from is not None:
         # only windows ending in the report days: one group-by per (account, end day)
         frame = windows_ending_from(selected, report_from, window, aggs)

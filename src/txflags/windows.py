@@ -18,6 +18,7 @@ from txflags.partials import (
     DECOMPOSABLE,
     WINDOW_AGG,
     Parts,
+    loosen,
     partial_exprs,
     upper_bound,
 )
@@ -131,24 +132,24 @@ def _row_total(p: Parts, col: str, kind: str) -> pl.Expr:
     raise ValueError(f"a {kind} part has no total that bounds its windows")
 
 
+def _at_least(where: list[Any]) -> list[Mapping[str, Any]]:
+    """The conjuncts of ``where`` that hold one measure alone ``>=`` (or ``>``) a value or
+    parameter: what an upper bound of that measure can decide."""
+    return [c for c in where if isinstance(c, Mapping) and c.get("op") in (">=", ">")
+            and "measure" in c and measure_names(c) == {c["measure"]}]
+
+
 def account_gate(
     where: list[Any], measures: Mapping[str, Any], parts: Mapping[str, Parts], ctx: Context
 ) -> AccountGate | None:
     """The ``AccountGate`` of ``where`` (None: no conjunct qualifies). ``parts``: the daily
     parts of the window measures."""
-    keep = [c for c in where
-            if isinstance(c, Mapping) and c.get("op") in (">=", ">")
-            and c.get("measure") in parts and measure_names(c) == {c["measure"]}
-            and measures[c["measure"]]["feature"] in GROWING]
+    keep = [c for c in _at_least(where)
+            if c["measure"] in parts and measures[c["measure"]]["feature"] in GROWING]
     if not keep:
         return None
     used = {c["measure"]: parts[c["measure"]] for c in keep}
-
-    def loose(name: str) -> pl.Expr:  # a hair above: the same quotient computed by another
-        m = used[name].measure  # kernel can differ in its last bit (50000 / 1e6 < 0.05)
-        return m + m.abs() * 1e-9 + 1e-12
-
-    return AccountGate(used, ctx.cond(keep, loose))
+    return AccountGate(used, ctx.cond(keep, lambda name: loosen(used[name].measure)))
 
 
 def running_windows(daily: pl.LazyFrame, kinds: Mapping[str, str], window: int,
@@ -241,9 +242,8 @@ def rolling_windows(
     where = t.detection["where"]
     gate = [c for c in where if measure_names(c) <= set(cheap)]
     bounds = {f"_ub_{n}": b for n in costly if (b := upper_bound(ctx, n, measures[n]))}
-    gate += [{**c, "measure": f"_ub_{c['measure']}"} for c in where
-             if isinstance(c, Mapping) and c.get("op") in (">=", ">")
-             and measure_names(c) == {c.get("measure")} and f"_ub_{c['measure']}" in bounds]
+    gate += [{**c, "measure": f"_ub_{c['measure']}"} for c in _at_least(where)
+             if f"_ub_{c['measure']}" in bounds]
 
     def agg(names: list[str]) -> list[pl.Expr]:
         return measure_exprs(ctx, measures, names)
