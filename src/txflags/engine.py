@@ -95,12 +95,14 @@ class DetectResult:
 # -- metadata (one small aggregate pass) --------------------------------------------------------
 def _metadata(
     txns: pl.LazyFrame, accounts: pl.LazyFrame, columns: set[str]
-) -> tuple[set[str], list[str], date | None]:
-    """Which of ``columns`` have at least one value, the time zones in use, the last UTC day."""
+) -> tuple[set[str], list[str], tuple[datetime, datetime] | None]:
+    """Which of ``columns`` have at least one value, the time zones in use, the first and last
+    ``ts`` (None without rows)."""
     tcols = [c for c in columns if c in Transactions.names]
     acols = [c for c in columns if c in Accounts.names]
     t = txns.select(
         *[pl.col(c).is_not_null().any().alias(c) for c in tcols],
+        pl.col("ts").min().alias("_min_ts"),
         pl.col("ts").max().alias("_max_ts"),
     )
     a = accounts.select(
@@ -109,9 +111,9 @@ def _metadata(
     )
     tr, ar = pl.collect_all([t, a])
     present = {c for c in tcols if tr[c][0]} | {c for c in acols if ar[c][0]}
-    max_ts = tr["_max_ts"][0]
+    min_ts, max_ts = tr["_min_ts"][0], tr["_max_ts"][0]
     zones = ar["_zones"][0].to_list() if ar.height else []
-    return present, zones, (max_ts.date() if max_ts is not None else None)
+    return present, zones, ((min_ts, max_ts) if max_ts is not None else None)
 
 
 # -- run settings -------------------------------------------------------------------------------
@@ -242,19 +244,30 @@ def _focus_context(
     return ext_df, keep
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    txns: pl.LazyFrame
+    accounts: pl.LazyFrame
+    present: set[str]  # the columns with at least one value
+    zones: list[str]
+    as_of: date
+    span: tuple[datetime, datetime] | None  # the first and last ts
+
+
 def _prepare(
     transactions: pl.LazyFrame | pl.DataFrame,
     accounts: pl.LazyFrame | pl.DataFrame,
     catalogue: Catalogue,
     as_of: date | None,
-) -> tuple[pl.LazyFrame, pl.LazyFrame, set[str], list[str], date]:
+) -> _Prepared:
     txns, accts = conform(transactions.lazy(), accounts.lazy())
     if as_of is not None:
         end = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
         txns = txns.filter(pl.col("ts") < pl.lit(end).dt.replace_time_zone("UTC"))
     needed = {c for t in catalogue for c in t.requires}
-    present, zones, last_day = _metadata(txns, accts, needed)
-    return txns, accts, present, zones, as_of or last_day or date.today()
+    present, zones, span = _metadata(txns, accts, needed)
+    last_day = span[1].date() if span is not None else None
+    return _Prepared(txns, accts, present, zones, as_of or last_day or date.today(), span)
 
 
 def plan(
@@ -272,8 +285,9 @@ def plan(
     typology with a costly gated measure (``rolling_windows``) runs its cheap first pass while
     it is planned: its plan starts from those candidate windows.
     """
-    txns, accts, present, zones, as_of = _prepare(transactions, accounts, catalogue, as_of)
-    rows = build_rows(txns, accts, zones).cache()
+    p = _prepare(transactions, accounts, catalogue, as_of)
+    txns, accts, present, as_of = p.txns, p.accounts, p.present, p.as_of
+    rows = build_rows(txns, accts, p.zones, span=p.span).cache()
     acct = build_accounts(accts, as_of).cache()
     ran, skipped = _runnable(catalogue, present)
     plans: dict[str, pl.LazyFrame] = {}
@@ -346,7 +360,8 @@ def detect(
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    txns, accts, present, zones, as_of = _prepare(transactions, accounts, catalogue, as_of)
+    p = _prepare(transactions, accounts, catalogue, as_of)
+    txns, accts, present, as_of = p.txns, p.accounts, p.present, p.as_of
     n_rows = txns.select(pl.len()).collect().item()
     # a shard's plans read its own accounts' rows (about shard_rows), not all of them
     requested, engine = engine, _polars_engine(
@@ -416,7 +431,7 @@ def detect(
         _of(ext_df).alias(EXT_FOCUS),
     ]
     rows_df = (
-        build_rows(ctx_txns, acct.lazy(), zones, cols)
+        build_rows(ctx_txns, acct.lazy(), p.zones, cols, p.span)
         .select(*[c for c in row_columns() if c in cols], *marks)
         .collect(engine=engine)  # type: ignore[arg-type]
     )

@@ -36,7 +36,7 @@ from txflags.cases.records import CasePlan
 from txflags.catalogue import Catalogue, load_catalogue, read_yaml
 from txflags.engine import detect
 from txflags.errors import InputError
-from txflags.features.context import local_time
+from txflags.features.local_time import local_time
 from txflags.ingest import ingest, resolve_mapping
 from txflags.partials import partial_key
 from txflags.schema import Hits, Quarantine
@@ -183,11 +183,12 @@ def alert_ids(hits: pl.DataFrame) -> pl.Series:
 def _local_day_range(kept: pl.DataFrame, accounts: pl.DataFrame) -> tuple[date, date]:
     zones = accounts["timezone"].drop_nulls().unique().to_list()
     tz = accounts.lazy().select("account_id", "timezone").unique("account_id")
+    span = (kept["ts"].min(), kept["ts"].max())
     r = (
         kept.lazy()
         .select("account_id", "ts")
         .join(tz, on="account_id", how="left")
-        .select(local_time(pl.col("ts"), pl.col("timezone"), zones).dt.date().alias("d"))
+        .select(local_time(pl.col("ts"), pl.col("timezone"), zones, span).dt.date().alias("d"))
         .select(pl.col("d").min().alias("lo"), pl.col("d").max().alias("hi"))
         .collect()
     )

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import available_timezones
 
 import polars as pl
 
 from txflags.errors import InputError
 from txflags.features.conditions import compile_condition
+from txflags.features.local_time import local_time
 from txflags.schema import Accounts, Transactions
 
 #: Account attributes copied onto every transaction row (row name -> Accounts column).
@@ -95,26 +95,6 @@ def lookup(rows: pl.LazyFrame, on: list[str], table: pl.LazyFrame) -> pl.LazyFra
     return pl.concat([rows, new], how="horizontal")
 
 
-def local_time(ts: pl.Expr, tz: pl.Expr, zones: Iterable[str]) -> pl.Expr:
-    """Naive local datetime of UTC ``ts`` in the per-row IANA zone ``tz`` (UTC when null).
-
-    Polars converts to one literal zone at a time, so this is a when-chain over the distinct
-    zones present (a handful: one per home city).
-    """
-    known = available_timezones()
-    bad = sorted(z for z in zones if z not in known)
-    if bad:
-        raise InputError(f"unknown IANA time zone(s) in accounts.timezone: {', '.join(bad)}")
-    expr = ts.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-    for zone in sorted(zones):
-        expr = (
-            pl.when(tz == zone)
-            .then(ts.dt.convert_time_zone(zone).dt.replace_time_zone(None))
-            .otherwise(expr)
-        )
-    return expr
-
-
 def string_code(column: str) -> pl.Expr:
     """A string column's categorical code (UInt32; the process's global categories): an
     integer with the string's equality, to group and sort by."""
@@ -130,6 +110,19 @@ def pair_key(first: str, second: str) -> pl.Expr:
     return string_code(first).cast(pl.UInt64).fill_null((1 << 32) - 1) * (1 << 32) + low
 
 
+def month_label(day: pl.Expr, span: tuple[datetime, datetime] | None = None) -> pl.Expr:
+    """'YYYY-MM' of the local date ``day``. With ``span`` (the UTC range of the timestamps it
+    comes from), by lookup in the labels of the days around it (10M rows: 0.77 s of strftime
+    -> 0.03 s)."""
+    if span is None or span[0] is None or span[1] is None:
+        return day.dt.strftime("%Y-%m")
+    # a local date is within a day of its UTC one
+    first = span[0].date() - timedelta(days=1)
+    labels = pl.date_range(first, span[1].date() + timedelta(days=1), eager=True)
+    at = day.cast(pl.Int32) - (first - date(1970, 1, 1)).days
+    return pl.lit(labels.dt.strftime("%Y-%m")).gather(at)
+
+
 FWD_COLUMNS = ("fwd_lag_h", "fwd_usd", "fwd_cp", "fwd_country", "fwd_region", "fwd_channel",
                "fwd_mcc")
 
@@ -139,18 +132,20 @@ def build_rows(
     accounts: pl.LazyFrame,
     zones: Iterable[str],
     columns: Iterable[str] | None = None,
+    span: tuple[datetime, datetime] | None = None,
 ) -> pl.LazyFrame:
     """Transactions joined to their account's attributes, with the DERIVED_COLUMNS added.
 
     ``columns``: only these row columns are needed (the counterparty-history and next-outflow
-    columns are computed only when asked for); default: all of them.
+    columns are computed only when asked for); default: all of them. ``span``: the earliest
+    and latest ``ts`` (local time by lookup, ``local_time``).
     """
     want = set(row_columns()) if columns is None else set(columns)
     acct = accounts.select(
         "account_id", *[pl.col(src).alias(dst) for dst, src in ACCOUNT_ATTRS.items()]
     )
     rows = lookup(txns, ["account_id"], acct.unique("account_id", keep="first"))
-    local = local_time(pl.col("ts"), pl.col("timezone"), zones)
+    local = local_time(pl.col("ts"), pl.col("timezone"), zones, span)
     rows = rows.with_columns(local.alias("local_ts")).with_columns(
         pl.col("local_ts").dt.date().alias("day"),
         pl.col("local_ts").dt.hour().cast(pl.Int8).alias("hour"),
@@ -158,9 +153,9 @@ def build_rows(
         .alias("minute_of_day"),
         pl.col("local_ts").dt.weekday().cast(pl.Int8).alias("weekday"),
         (pl.col("local_ts").dt.weekday() >= 6).alias("is_weekend"),
-        pl.col("local_ts").dt.strftime("%Y-%m").alias("month"),
     )
     rows = rows.with_columns(
+        month_label(pl.col("day"), span).alias("month"),
         ((pl.col("day") - pl.col("birth_date")).dt.total_days() / 365.25).alias("age_years"),
     )
     if want & {"cp_first_day", "cp_age_days"}:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import polars as pl
 
 from txflags.features.conditions import in_hours
-from txflags.features.context import local_time, pair_key
+from txflags.features.context import pair_key
+from txflags.features.local_time import local_time
 from txflags.features.mcc import mcc_groups
 
 FEATURE_VERSION = "1"
@@ -120,10 +121,15 @@ _ROW_COLS = ("account_id", "ts", "direction", "amount_usd", "channel", "mcc",
              "counterparty_id", "counterparty_country", "city")
 
 
-def _rows(txns: pl.LazyFrame, accounts: pl.LazyFrame, zones: Iterable[str]) -> pl.LazyFrame:
+def _rows(
+    txns: pl.LazyFrame,
+    accounts: pl.LazyFrame,
+    zones: Iterable[str],
+    span: tuple[datetime, datetime] | None,
+) -> pl.LazyFrame:
     """The columns the daily features need, with local day, minute of day and new-counterparty."""
     tz = accounts.select("account_id", "timezone").unique("account_id", keep="first")
-    local = local_time(pl.col("ts"), pl.col("timezone"), zones)
+    local = local_time(pl.col("ts"), pl.col("timezone"), zones, span)
     rows = txns.select(*_ROW_COLS).join(tz, on="account_id", how="left").with_columns(
         local.alias("_local")
     )
@@ -197,7 +203,8 @@ def daily_features(
         accts.select(pl.col("timezone").drop_nulls().unique().sort()).collect()["timezone"]
         .to_list()
     )
-    rows = _rows(txns, accts, zones)
+    span = txns.select(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")).collect()
+    rows = _rows(txns, accts, zones, (span["lo"][0], span["hi"][0]))
     if start is not None:
         rows = rows.filter(pl.col("day") >= start)
     if end is not None:
