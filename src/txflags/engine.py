@@ -594,14 +594,15 @@ def _detect_shards(
 ) -> DetectResult:
     """``detect`` over shards of the accounts to ``report`` (None: every account with rows or
     in ``accounts``), each of about ``shard_rows`` of their own rows, as one result."""
-    ids = pl.concat([txns.select("account_id"),
-                     accounts.select("account_id").collect()]).unique()
+    # lazy: an eager group-by over the 10M strings of a multi-chunk frame took 1.4-3 s, the
+    # same plan collected 0.1-0.5 s
+    counts = txns.lazy().group_by("account_id").len()
+    ids = pl.concat([counts.select("account_id"), accounts.select("account_id")]).unique()
     if report is not None:
-        ids = ids.join(report, on="account_id", how="semi")
-    own = ids.join(txns.group_by("account_id").len(), on="account_id", how="left")
-    own = own.sort("account_id").with_columns(
+        ids = ids.join(report.lazy(), on="account_id", how="semi")
+    own = ids.join(counts, on="account_id", how="left").sort("account_id").with_columns(
         (pl.col("len").fill_null(0).cum_sum() // shard_rows).alias("shard")
-    )
+    ).collect()
     results = [
         detect(txns, accounts, catalogue, focus=part.select("account_id"), _shard=True, **kw)
         for _, part in own.group_by("shard", maintain_order=True)
