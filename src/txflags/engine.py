@@ -30,6 +30,7 @@ from txflags.features.context import (
     build_rows,
     conform,
     row_columns,
+    source_columns,
 )
 from txflags.partials import Partial, hits_key, partial_key
 from txflags.plans import (
@@ -43,6 +44,7 @@ from txflags.plans import (
 )
 from txflags.schema import Accounts, Hits, Transactions
 from txflags.spans import (
+    DEVICE_SHARING_FEATURES,
     NETWORK_HIT_FEATURES,
     lookback_days,
     needed_columns,
@@ -207,23 +209,31 @@ def _focus_context(
 
     The extended focus adds what the focus accounts' results read of other accounts: the
     counterparties they deal with and the accounts sharing an identifier with them (earlier-stage
-    hits of those are read by cp_prior_hits / sharers_with_hits). The row filter keeps their
-    rows plus the rows of any account that share a network key (key_degree: beneficiary, device,
-    card) with them, so that hub degrees are counted over everyone.
+    hits of those are read by cp_prior_hits / sharers_with_hits), when a typology reads those.
+    The row filter keeps their rows plus the rows of any account that share a network key
+    (key_degree: beneficiary, device, card) with them, so that hub degrees are counted over
+    everyone, and a device when a typology reads who shares one (DEVICE_SHARING_FEATURES).
+    A catalogue reading none of these (each account's own rows only) keeps the focus rows.
     """
     from txflags.features.identifiers import KINDS, sharing_pairs
 
     in_focus = _of(focus)
-    mine = txns.filter(in_focus)
-    cps = mine.select(pl.col("counterparty_id").alias("account_id")).drop_nulls().unique()
-    cps = cps.join(acct.select("account_id"), on="account_id", how="semi")
-    pairs = sharing_pairs(acct, txns.select("account_id", "device_id"), list(KINDS), False)
-    sharers = pairs.filter(in_focus).select(pl.col("other_account_id").alias("account_id"))
-    ext_df = pl.concat([focus.lazy(), cps, sharers]).unique().collect(
-        engine=engine)  # type: ignore[call-overload]
-    keys: list[tuple[str, list, Mapping[str, Any]]] = [("device_id", [], {})]
+    ext_df = focus
+    if any(uses(t, NETWORK_HIT_FEATURES) for t in typologies):
+        mine = txns.filter(in_focus)
+        cps = mine.select(pl.col("counterparty_id").alias("account_id")).drop_nulls().unique()
+        cps = cps.join(acct.select("account_id"), on="account_id", how="semi")
+        pairs = sharing_pairs(acct, txns.select("account_id", "device_id"), list(KINDS), False)
+        sharers = pairs.filter(in_focus).select(pl.col("other_account_id").alias("account_id"))
+        ext_df = pl.concat([focus.lazy(), cps, sharers]).unique().collect(
+            engine=engine)  # type: ignore[call-overload]
+    keys: list[tuple[str, list, Mapping[str, Any]]] = []
+    if any(uses(t, DEVICE_SHARING_FEATURES) for t in typologies):
+        keys.append(("device_id", [], {}))
     for t in typologies:
         keys += network_keys(t)
+    if not keys and ext_df is focus:  # nothing read of other accounts
+        return ext_df, in_focus
     raw = set(Transactions.names)
     keep = _of(ext_df)
     ext_rows = txns.filter(keep)
@@ -410,8 +420,13 @@ def detect(
             report_only, focus_df, focus = focus_df, None, None
     if (shard_rows and not _shard and focus_df is None and not unrestrictable
             and n_rows > shard_rows):
+        # the shards cut the columns the run reads (a light catalogue few) from all the rows
+        read = (source_columns(needed_columns(ran)) | set(Transactions.required)
+                | {c for t in ran for c in t.requires} | {"counterparty_id", "device_id"})
         return _detect_shards(
-            txns.collect(engine=engine), accts, catalogue, report_only, shard_rows,  # type: ignore[arg-type]
+            txns.select([c for c in Transactions.names if c in read]).collect(
+                engine=engine),  # type: ignore[call-overload]
+            accts, catalogue, report_only, shard_rows,
             as_of=as_of, engine=requested, report_from=report_from, partials=partials,
             dependency_hits=dependency_hits,
         )

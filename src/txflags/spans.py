@@ -192,6 +192,9 @@ def network_keys(t: Typology) -> list[tuple[str, list, Mapping[str, Any]]]:
 
 
 NETWORK_HIT_FEATURES = {"cp_prior_hits", "sharers_with_hits"}
+#: account features that may read who else uses an account's devices (device ids of other
+#: accounts' rows, ``features.identifiers.sharing_pairs``)
+DEVICE_SHARING_FEATURES = {"shared_identifier_count", "sharers_with_hits", "linked_businesses"}
 
 
 def uses(t: Typology, names: set[str]) -> bool:

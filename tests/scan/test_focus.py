@@ -7,13 +7,14 @@ each typology's own span. None of that may change a focus account's hits.
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
 import polars as pl
 import pytest
 
 from txflags import engine, spans
-from txflags.catalogue import load_catalogue
+from txflags.catalogue import Catalogue, Typology, defaults, load_catalogue
 from txflags.engine import detect
 
 CAT = load_catalogue()
@@ -43,6 +44,47 @@ def test_focus_hits_equal_unrestricted(data, days_back):
     focus = _active(tx, report_from)
     whole = detect(tx, acc, CAT, report_from=report_from).hits
     mine = detect(tx, acc, CAT, report_from=report_from, focus=focus).hits
+    expected = whole.filter(pl.col("account_id").is_in(focus.implode()))
+    assert expected.height > 0
+    assert mine.equals(expected)
+
+
+def _device_sharers() -> Catalogue:
+    """A typology reading who shares a device, without earlier-stage hits (none shipped)."""
+    doc = copy.deepcopy(CAT.get("network.shared_identifiers").doc)
+    doc.update(id="network.device_sharers", depends_on=[], bands=[{"band": "medium",
+               "reason": "shares a device"}], sentence="{account_id}: {device_sharers}")
+    doc["detection"] = {
+        "scope": "account",
+        "measures": {"device_sharers": {"feature": "shared_identifier_count",
+                                        "args": {"kind": "device_id"}}},
+        "where": [{"measure": "device_sharers", "op": ">=", "value": 2}],
+    }
+    return Catalogue({doc["id"]: Typology(doc, None, defaults(doc))})
+
+
+#: catalogues reading other accounts in one way each, or not at all
+SUBSETS = {
+    "own rows only": CAT.subset([t.id for t in CAT if not t.depends_on
+                                 and not spans.network_keys(t)
+                                 and not spans.uses(t, spans.DEVICE_SHARING_FEATURES)]),
+    "hub degrees": CAT.subset([t.id for t in CAT if spans.network_keys(t) and not t.depends_on]),
+    "device sharers": _device_sharers(),
+    "identifier sharers": CAT.subset(["network.shared_identifiers"]),
+    "counterparty hits": CAT.subset(["funnel.pays_flagged_collection"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SUBSETS))
+def test_focus_hits_equal_unrestricted_per_catalogue(data, name):
+    """A catalogue's focus context holds what its own typologies read of other accounts (none,
+    for typologies reading each account's own rows only)."""
+    tx, acc = data
+    cat = SUBSETS[name]
+    report_from = tx["ts"].max().date() - timedelta(days=12)  # type: ignore[union-attr]
+    focus = _active(tx, report_from).sort().gather_every(3)  # others read across the focus
+    whole = detect(tx, acc, cat, report_from=report_from).hits
+    mine = detect(tx, acc, cat, report_from=report_from, focus=focus).hits
     expected = whole.filter(pl.col("account_id").is_in(focus.implode()))
     assert expected.height > 0
     assert mine.equals(expected)

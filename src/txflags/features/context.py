@@ -123,6 +123,18 @@ def month_label(day: pl.Expr, span: tuple[datetime, datetime] | None = None) -> 
     return pl.lit(labels.dt.strftime("%Y-%m")).gather(at)
 
 
+def source_columns(columns: Iterable[str]) -> set[str]:
+    """The transaction columns ``build_rows`` reads to give the row ``columns``."""
+    want = set(columns)
+    src = {"account_id", "ts"} | (want & set(Transactions.names))
+    if want & {"cp_first_day", "cp_age_days"}:
+        src.add("counterparty_id")
+    if want & set(FWD_COLUMNS):
+        src |= {"txn_id", "direction", "amount_usd", "counterparty_id", "counterparty_country",
+                "region", "channel", "mcc"}
+    return src
+
+
 FWD_COLUMNS = ("fwd_lag_h", "fwd_usd", "fwd_cp", "fwd_country", "fwd_region", "fwd_channel",
                "fwd_mcc")
 
