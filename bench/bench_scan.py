@@ -15,7 +15,9 @@
     same night scanned into each copy, once with ``--no-models``. ``--models-only`` runs (c)
     alone; ``--data DIR`` reuses a ``txflags synth --per-day`` folder.
 
-Each measurement runs in its own subprocess so its peak RSS (``resource.getrusage``) is its own.
+Each measurement runs in its own subprocess so its peak RSS (``resource.getrusage``) is its own;
+its imports are timed apart (``startup_s``), so every time is the work alone. The floors are the
+fastest of three runs; the nights run as three pairs (median reported, every ratio listed).
 Usage: ``python bench/bench_scan.py --customers 9000 --days 90`` (about 1M rows). pandas is
 needed only here (``pip install pandas``); it is not a txflags dependency.
 """

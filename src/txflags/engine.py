@@ -256,6 +256,8 @@ def _focus_context(
 
 @dataclass(frozen=True)
 class _Prepared:
+    """The conformed inputs of a run and what one pass over them tells."""
+
     txns: pl.LazyFrame
     accounts: pl.LazyFrame
     present: set[str]  # the columns with at least one value
