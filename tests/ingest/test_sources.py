@@ -1,4 +1,4 @@
-"""Readers (CSV, gzip, Parquet, NDJSON, globs), rates, accounts, and bad files (exit 2)."""
+"""Readers (CSV, gzip, Parquet, NDJSON, globs), rates, accounts, duplicate ids, bad files."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from txflags.errors import InputError
 from txflags.ingest import ingest
 from txflags.mapping import parse_mapping
+from txflags.normalize import CHECK, SUSPECT, _confirm_duplicates
 
 DATA = Path(__file__).parent / "data"
 SIMPLE = {
@@ -66,6 +69,44 @@ def test_many_files_glob_and_duplicates_across_files(tmp_path):
     assert [f["rows_in"] for f in result.summary["files"]] == [2, 2]
     # a folder works too
     assert ingest([tmp_path], mapping).kept.height == 3
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]), st.booleans()), min_size=1,
+                max_size=30))
+def test_first_good_row_of_an_id_is_kept(tmp_path: Path, rows: list[tuple[str, bool]]) -> None:
+    """An id whose first row is bad (amount zero) is kept from its first good row on."""
+    frame = pl.DataFrame({
+        "id": [i for i, _ in rows],
+        "ts": ["2026-01-05T10:00:00"] * len(rows),
+        "acct": ["A"] * len(rows),
+        "amt": ["5" if ok else "0" for _, ok in rows],
+        "ccy": ["USD"] * len(rows),
+    })
+    path = tmp_path / "t.csv"
+    frame.write_csv(path)
+    result = ingest([path], parse_mapping(SIMPLE))
+    first_good: dict[str, int] = {}
+    for n, (i, ok) in enumerate(rows, start=1):  # source rows count data rows from 1
+        if ok:
+            first_good.setdefault(i, n)
+    kept = dict(zip(result.kept["txn_id"], result.kept["source_row"], strict=True))
+    assert kept == first_good
+    dups = result.quarantine.filter(pl.col("reason") == "duplicate_id")
+    assert dups.height == sum(ok for _, ok in rows) - len(first_good)
+
+
+def test_a_hash_collision_is_not_a_duplicate() -> None:
+    """A suspect whose hash an earlier good row shares, but not its id, stays good."""
+    frame = pl.DataFrame({
+        "txn_id": ["x", "y", "x", "z"],
+        CHECK: [None, None, None, 3],
+        SUSPECT: [False, True, True, False],  # "y" as if it collided with "x"
+    }, schema_overrides={CHECK: pl.Int32})
+    out = _confirm_duplicates(frame, "txn_id", 9)
+    assert out[CHECK].to_list() == [None, None, 9, 3]
+    assert SUSPECT not in out.columns
 
 
 def test_ndjson_with_a_broken_line_keeps_the_rest(tmp_path):
