@@ -89,9 +89,8 @@ def _zone_table(zone: str, first: int, n: int) -> tuple[pl.Series, pl.Series, pl
         b = before.gather(change)
         while (hi - lo).max() > 1:  # type: ignore[operator]
             mid = lo + (hi - lo) // 2
-            same = _offsets(mid, zone) == b
-            lo, hi = pl.select(pl.when(same).then(mid).otherwise(lo)).to_series(), \
-                pl.select(pl.when(same).then(hi).otherwise(mid)).to_series()
+            same = _offsets(mid, zone) == b  # the change is after mid, else at or before it
+            lo, hi = mid.zip_with(same, lo), hi.zip_with(same, mid)
         switch = switch.scatter(change, hi)
     return before, switch, after
 
